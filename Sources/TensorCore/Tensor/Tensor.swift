@@ -70,7 +70,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     public func offset(_ indices: [Int]) -> Int {
         precondition(indices.count == shape.count, "expected \(shape.count) indices, got \(indices.count)")
         var offset = 0
-        for (index, extent) in zip(indices, shape) {
+        for (index, extent) in Swift.zip(indices, shape) {
             precondition(index >= 0 && index < extent, "index \(indices) out of range for shape \(shape)")
             offset = offset * extent + index
         }

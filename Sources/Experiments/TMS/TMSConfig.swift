@@ -1,0 +1,55 @@
+import Foundation
+import TensorCore
+import ToyModels
+
+/// A Toy Models of Superposition experiment: the model, its data and how it is trained.
+/// Encoded as the run's config.json; decoding it again reproduces the run.
+public struct TMSConfig: Codable, Equatable, Sendable {
+    /// Names the run folder, e.g. "T1".
+    public var name: String
+    public var kind: ToyModel.Kind = .reluOutput
+    /// n, the number of features.
+    public var features: Int
+    /// m, the number of hidden dimensions.
+    public var hidden: Int
+    /// Models trained side by side, each with its own feature probability.
+    public var instances: Int
+    public var importance: ImportanceLaw = .uniform
+    public var featureProbability: FeatureProbabilityLaw = .constant(1)
+    public var featureValues: FeatureValues = .unitInterval
+    public var training: TrainingSettings = TrainingSettings()
+    /// Settings the papers do not state, with the value chosen and why; shown in the report.
+    public var notes: [String] = []
+
+    public init(name: String, features: Int, hidden: Int, instances: Int) {
+        self.name = name
+        self.features = features
+        self.hidden = hidden
+        self.instances = instances
+    }
+
+    /// Throws a one-line error naming the first invalid setting.
+    public func validate() throws {
+        if name.isEmpty || name.contains("/") { throw ExperimentError("name must be non-empty and contain no '/', got '\(name)'") }
+        if features < 1 { throw ExperimentError("n (features) must be at least 1, got \(features)") }
+        if hidden < 1 { throw ExperimentError("m (hidden dimensions) must be at least 1, got \(hidden)") }
+        if instances < 1 { throw ExperimentError("instances must be at least 1, got \(instances)") }
+        if features * hidden * instances > 50_000_000 { throw ExperimentError("model too large: n·m·instances = \(features * hidden * instances), the limit is 50,000,000") }
+        if let problem = training.problem { throw ExperimentError(problem) }
+        if let problem = featureValues.problem { throw ExperimentError(problem) }
+        _ = try importance.resolve(featureCount: features)
+        _ = try featureProbability.resolve(instanceCount: instances)
+    }
+
+    /// The data distribution, `[instance, n]` probabilities.
+    public func distribution() throws -> FeatureDistribution {
+        FeatureDistribution(instanceProbabilities: try featureProbability.resolve(instanceCount: instances),
+                            featureCount: features, values: featureValues)
+    }
+
+    /// `[instance, n]` importances.
+    public func importanceTensor() throws -> Tensor {
+        let row = try importance.resolve(featureCount: features)
+        return Tensor(shape: [instances, features], scalars: Array((0..<instances).map { _ in row }.joined()))
+    }
+}

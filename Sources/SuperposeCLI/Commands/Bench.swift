@@ -1,0 +1,73 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import TensorCore
+import ToyModels
+
+/// `superpose bench`: performance figures as JSON lines (one object per measurement).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure kernel and training speed; prints one JSON object per line.")
+
+    @Option(help: "Seconds to spend on each measurement (at least).") var seconds: Double = 0.5
+    @Option(help: "Which groups to run: all, matmul, train.") var only: String = "all"
+
+    func run() throws {
+        guard seconds > 0 && seconds.isFinite else { throw ExperimentError("--seconds must be a positive number") }
+        guard ["all", "matmul", "train"].contains(only) else { throw ExperimentError("--only must be all, matmul or train, got '\(only)'") }
+        let peak = GEMMBenchmark.fmaPeakGFLOPS(minimumSeconds: seconds)
+        emit(["benchmark": "fma_peak", "gflops": round3(peak)])
+        if only != "train" {
+            for (m, k, n) in [(1024, 20, 5), (1024, 5, 20), (2048, 100, 1000), (2048, 1000, 100), (256, 1000, 50), (2048, 40, 10)] {
+                let gflops = GEMMBenchmark.gflops(m: m, k: k, n: n, minimumSeconds: seconds)
+                emit(["benchmark": "matmul", "M": m, "K": k, "N": n, "gflops": round3(gflops),
+                      "fraction_of_peak": round3(gflops / peak)])
+            }
+        }
+        if only != "matmul" {
+            for (name, n, m, instances, target) in [("T1 5->2", 5, 2, 10, 5000.0), ("T2 20->5", 20, 5, 10, 2300),
+                                                    ("100->20", 100, 20, 10, 600), ("T4 200->20", 200, 20, 20, 0)] {
+                emit(trainingBenchmark(name: name, n: n, m: m, instances: instances, target: target))
+            }
+        }
+    }
+
+    /// Trains with the notebook's sweep (p from 1 to 0.05) at batch 1024 on one thread and measures
+    /// steps per wall-second and per CPU-second.
+    func trainingBenchmark(name: String, n: Int, m: Int, instances: Int, target: Double) -> [String: Any] {
+        var config = TMSConfig(name: "bench", features: n, hidden: m, instances: instances)
+        config.importance = .geometric(ratio: 0.9)
+        config.featureProbability = .logSpaced(densest: 1, sparsest: 0.05)
+        config.training.threads = 1
+        config.training.evaluationBatches = 1
+        // Calibrate the step count to fill about `seconds`.
+        config.training.steps = 20
+        var (wall, cpu) = timed { _ = try? TMSExperiment.train(config) }
+        let steps = max(20, min(200_000, Int(Double(config.training.steps) * seconds / max(wall, 1e-6))))
+        config.training.steps = steps
+        (wall, cpu) = timed { _ = try? TMSExperiment.train(config) }
+        var record: [String: Any] = ["benchmark": "train", "model": name, "n": n, "m": m, "instances": instances,
+                                     "batch": 1024, "steps": steps,
+                                     "steps_per_second": round3(Double(steps) / wall),
+                                     "steps_per_cpu_second": round3(Double(steps) / cpu)]
+        if target > 0 {
+            record["target_steps_per_cpu_second"] = target
+            record["meets_target"] = Double(steps) / cpu >= target
+        }
+        return record
+    }
+
+    func timed(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+        let cpuStart = clock()
+        let wallStart = Date()
+        body()
+        return (Date().timeIntervalSince(wallStart), Double(clock() - cpuStart) / Double(CLOCKS_PER_SEC))
+    }
+
+    func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+    func emit(_ record: [String: Any]) {
+        let data = (try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])) ?? Data("{}".utf8)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}

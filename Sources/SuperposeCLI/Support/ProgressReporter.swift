@@ -1,0 +1,51 @@
+import Foundation
+import ToyModels
+
+/// Shows training progress on standard error: a redrawn bar on a terminal, a plain line every few
+/// seconds otherwise (logs, CI), nothing with `--quiet`.
+final class ProgressReporter: @unchecked Sendable {
+    private let title: String
+    private let isTerminal: Bool
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private let lock = NSLock()
+
+    private init(title: String) {
+        self.title = title
+        isTerminal = isatty(STDERR_FILENO) == 1
+    }
+
+    /// A progress callback for a training run, or nil when quiet.
+    static func make(title: String, quiet: Bool) -> (@Sendable (TrainingProgress) -> Void)? {
+        if quiet { return nil }
+        let reporter = ProgressReporter(title: title)
+        return { reporter.report($0) }
+    }
+
+    func report(_ progress: TrainingProgress) {
+        let now = Date()
+        let done = progress.step == progress.steps
+        lock.lock(); defer { lock.unlock() }
+        let interval = isTerminal ? 0.1 : 5.0
+        guard done || now.timeIntervalSince(lastDraw) >= interval else { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = Double(progress.step) / max(elapsed, 1e-9)
+        let remaining = Double(progress.steps - progress.step) / max(rate, 1e-9)
+        let fraction = Double(progress.step) / Double(progress.steps)
+        let stats = String(format: "step %d/%d  loss %.5f  %.0f steps/s  %@ left",
+                           progress.step, progress.steps, Double(progress.loss), rate, Self.duration(remaining))
+        if isTerminal {
+            let width = 24
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            FileHandle.standardError.write(Data("\r\(title) \(bar) \(stats)\u{1B}[K\(done ? "\n" : "")".utf8))
+        } else {
+            FileHandle.standardError.write(Data("\(title): \(stats)\n".utf8))
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        seconds < 60 ? String(format: "%.1fs", seconds) : String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60)
+    }
+}

@@ -1,0 +1,3 @@
+import SuperposeCLI
+
+Superpose.runMain()

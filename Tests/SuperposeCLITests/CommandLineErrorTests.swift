@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+@testable import SuperposeCLI
+
+/// Bad input gets one clear error line and a non-zero exit; it never crashes and never touches existing files.
+final class CommandLineErrorTests: XCTestCase {
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    /// The built `superpose` executable next to the test bundle.
+    func executable() throws -> URL {
+        let url = Bundle(for: Self.self).bundleURL.deletingLastPathComponent().appendingPathComponent("superpose")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw XCTSkip("superpose executable not built at \(url.path); run `swift build -c release` first")
+        }
+        return url
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        process.currentDirectoryURL = scratch
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    func assertOneLineError(_ arguments: [String], mentions expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments)
+        XCTAssertNotEqual(result.status, 0, "exit status for \(arguments)", file: file, line: line)
+        XCTAssertLessThan(result.status, 128, "crashed (signal) for \(arguments)", file: file, line: line)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "expected one error line, got: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.lowercased().contains(expected.lowercased()), "'\(result.stderr)' should mention '\(expected)'", file: file, line: line)
+    }
+
+    func testInvalidSizes() throws {
+        try assertOneLineError(["tms", "--n", "0", "--m", "2", "--quiet"], mentions: "n (features) must be at least 1")
+        try assertOneLineError(["tms", "--n", "5", "--m=-3", "--quiet"], mentions: "m (hidden dimensions) must be at least 1")
+        try assertOneLineError(["tms", "--n", "5", "--m", "-3", "--quiet"], mentions: "m")
+        try assertOneLineError(["tms", "--preset", "T1", "--steps", "0", "--quiet"], mentions: "steps must be at least 1")
+        try assertOneLineError(["tms", "--preset", "T1", "--feature-probability", "1.5", "--quiet"], mentions: "[0, 1]")
+    }
+
+    func testUnknownPreset() throws {
+        try assertOneLineError(["tms", "--preset", "T9"], mentions: "unknown preset 'T9'")
+    }
+
+    func testUnwritableOutputFolder() throws {
+        let blocker = scratch.appendingPathComponent("a-file")
+        try Data("keep me".utf8).write(to: blocker)
+        try assertOneLineError(["tms", "--preset", "T1", "--steps", "5", "--quiet", "--output", blocker.appendingPathComponent("runs").path],
+                               mentions: "a-file")
+        XCTAssertEqual(try String(contentsOf: blocker, encoding: .utf8), "keep me")
+    }
+
+    func testMalformedAndTruncatedConfig() throws {
+        let malformed = scratch.appendingPathComponent("bad.json")
+        try Data("{ not json".utf8).write(to: malformed)
+        try assertOneLineError(["tms", "--config", malformed.path], mentions: "not valid JSON")
+        let truncated = scratch.appendingPathComponent("truncated.json")
+        try Data(#"{"name": "T1", "features": 5, "hid"#.utf8).write(to: truncated)
+        try assertOneLineError(["tms", "--config", truncated.path], mentions: "truncated.json")
+        let missing = scratch.appendingPathComponent("missing.json")
+        try Data(#"{"name": "x", "features": 5}"#.utf8).write(to: missing)
+        try assertOneLineError(["tms", "--config", missing.path], mentions: "missing key 'hidden'")
+        try assertOneLineError(["tms", "--config", scratch.appendingPathComponent("absent.json").path], mentions: "no such file")
+    }
+
+    func testMalformedAndTruncatedSafetensors() throws {
+        let truncated = scratch.appendingPathComponent("model.safetensors")
+        try Data([0x40, 0, 0, 0, 0, 0, 0, 0] + Array("{\"W\":".utf8)).write(to: truncated)
+        try assertOneLineError(["inspect", truncated.path], mentions: "model.safetensors")
+        let short = scratch.appendingPathComponent("short.safetensors")
+        try Data([1, 2, 3]).write(to: short)
+        try assertOneLineError(["inspect", short.path], mentions: "short.safetensors")
+    }
+
+    /// A short run writes a complete run folder whose config reproduces the model bit for bit.
+    func testRunFolderAndConfigReproduceTheModel() throws {
+        let first = try run(["tms", "--preset", "T1", "--steps", "200", "--quiet", "--output", "out"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("out").path)
+        XCTAssertEqual(folders.count, 1)
+        let folder = scratch.appendingPathComponent("out").appendingPathComponent(folders[0])
+        for file in ["config.json", "model.safetensors", "metrics.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), file)
+        }
+        let again = try run(["tms", "--config", folder.appendingPathComponent("config.json").path, "--quiet", "--output", "again"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let second = scratch.appendingPathComponent("again").appendingPathComponent(
+            try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("again").path)[0])
+        XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("model.safetensors")),
+                       try Data(contentsOf: second.appendingPathComponent("model.safetensors")))
+        let inspected = try run(["inspect", folder.appendingPathComponent("model.safetensors").path, "--json"])
+        XCTAssertEqual(inspected.status, 0, inspected.stderr)
+        XCTAssertTrue(inspected.stdout.contains("featureDimensionality"))
+    }
+}
