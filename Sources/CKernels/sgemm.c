@@ -190,11 +190,10 @@ enum {
     MC = 144,   /* rows of a packed A block (multiple of MR) */
     NC = 4096,  /* columns of a packed B block (multiple of NR) */
     PAD = 16,   /* slack floats after packed buffers (overlapping 8-wide stores) */
-    KC_STREAM = 512, /* depth of a B block on the streaming path */
-    STREAM_MAX_N = 128, /* widest B (rounded up to 16) for the streaming path: kc x n in L2 */
+    STREAM_MAX_B = 128 * 1024, /* floats of packed B (kc x n) the streaming path keeps in L2 */
     DIRECT_MAX_N = 24,
     COLUMN_MAX_N = 6,
-    COLUMN_MAX_K = 8,
+    COLUMN_MAX_KN = 512, /* k * n limit of the column path (its broadcast B is on the stack) */
 };
 
 /* ---- packing ------------------------------------------------------------------------------ */
@@ -288,9 +287,52 @@ CK_TARGET static void pack_panel(float *dst, int W, int w, ptrdiff_t kc, const f
     }
 }
 
-/* Packs op(A)[ic ..< ic+mc, pc ..< pc+kc] into 6 x kc micro-panels. */
+/*
+ * Packs a whole block whose k-rows are contiguous (sp == 1) one k-row at a time: row p (width
+ * `total`) is cut into groups of W (6 or 16) for consecutive micro-panels, panel j0 starting at
+ * dst + j0 * kc. With `narrow_last`, a last panel of at most 8 is packed 8 wide. Reading each
+ * row once, in order, beats walking panel by panel down a large stride (a cache line and often
+ * a page per k step). Stores stay inside their group: the next panel's group is already written.
+ */
+CK_TARGET static void pack_block_rows(float *dst, ptrdiff_t total, int W, int narrow_last, ptrdiff_t kc,
+                                      const float *src, ptrdiff_t sk) {
+    const ptrdiff_t full = total / W * W;
+    const int w = (int)(total - full);
+    const int wlast = narrow_last && w <= 8 ? 8 : W;
+    const __m256i six = lane_mask(6), lo = lane_mask(w < 8 ? w : 8), hi = lane_mask(w - 8);
+    for (ptrdiff_t p = 0; p < kc; ++p, src += sk) {
+        ptrdiff_t j = 0;
+        if (W == 16) {
+            for (; j < full; j += 16) {
+                float *d = dst + j * kc + p * 16;
+                _mm256_storeu_ps(d, _mm256_loadu_ps(src + j));
+                _mm256_storeu_ps(d + 8, _mm256_loadu_ps(src + j + 8));
+            }
+        } else { /* W == 6 */
+            for (; j < full; j += 6) {
+                const __m256 x = _mm256_maskload_ps(src + j, six);
+                float *d = dst + j * kc + p * 6;
+                _mm_storeu_ps(d, _mm256_castps256_ps128(x));
+                _mm_storel_pi((__m64 *)(d + 4), _mm256_extractf128_ps(x, 1));
+            }
+        }
+        if (w) { /* ragged last panel, zero padded (wlast is 6, 8 or 16) */
+            float group[16];
+            _mm256_storeu_ps(group, _mm256_maskload_ps(src + j, lo));
+            _mm256_storeu_ps(group + 8, _mm256_maskload_ps(src + j + 8, hi));
+            float *d = dst + j * kc + p * wlast;
+            for (int r = 0; r < wlast; ++r) d[r] = group[r];
+        }
+    }
+}
+
+/* Packs op(A)[ic ..< ic+mc, pc ..< pc+kc] into 6 x kc micro-panels (panel ir at ap + ir * kc). */
 CK_TARGET static void pack_a_block(float *ap, const gemm_args *g, ptrdiff_t ic, ptrdiff_t pc, ptrdiff_t mc, ptrdiff_t kc) {
     const float *a = g->a + ic * g->ars + pc * g->acs;
+    if (g->ars == 1) { /* transposed A: k-rows are contiguous */
+        pack_block_rows(ap, mc, MR, 0, kc, a, g->acs);
+        return;
+    }
     for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
         pack_panel(ap + ir * kc, MR, (int)min_pd(MR, mc - ir), kc, a + ir * g->ars, g->ars, g->acs);
     }
@@ -300,6 +342,10 @@ CK_TARGET static void pack_a_block(float *ap, const gemm_args *g, ptrdiff_t ic, 
  * at most 8 columns). Panel jr starts at bp + jr * kc. */
 CK_TARGET static void pack_b_block(float *bp, const gemm_args *g, ptrdiff_t pc, ptrdiff_t jc, ptrdiff_t kc, ptrdiff_t nc) {
     const float *b = g->b + pc * g->brs + jc * g->bcs;
+    if (g->bcs == 1) { /* row-major B: k-rows are contiguous */
+        pack_block_rows(bp, nc, NR, 1, kc, b, g->brs);
+        return;
+    }
     for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
         const int nr = (int)min_pd(NR, nc - jr);
         pack_panel(bp + jr * kc, nr > 8 ? 16 : 8, nr, kc, b + jr * g->bcs, g->bcs, g->brs);
@@ -339,6 +385,15 @@ CK_INLINE void store_tile(float *c, ptrdiff_t ldc, const __m256 *acc, int R, int
 
 /* ---- microkernels ------------------------------------------------------------------------- */
 
+/* Starts fetching the rows x (8 * vectors) tile of C that a microkernel will update when it is
+ * done, so the C misses overlap with the k loop instead of stalling at the end. */
+CK_INLINE void prefetch_tile(const float *c, ptrdiff_t ldc, int rows, int vectors) {
+    for (int r = 0; r < rows; ++r) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + 8 * vectors - 1, 1, 3);
+    }
+}
+
 /* The microkernels read A(r, p) at a[r * ars + p * acs]: (ars, acs) = (1, 6) for a packed
  * micro-panel, (lda, 1) for six rows of a row-major A read in place (the streaming path). */
 
@@ -351,6 +406,7 @@ CK_INLINE void kernel_6x16_body(ptrdiff_t kc, const float *a, ptrdiff_t ars, ptr
     __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    prefetch_tile(c, ldc, 6, 2);
     for (ptrdiff_t p = 0; p < kc; ++p, a += acs, b += 16) {
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
         __m256 t;
@@ -371,6 +427,7 @@ CK_INLINE void kernel_6x8_body(ptrdiff_t kc, const float *a, ptrdiff_t ars, ptrd
                                float *c, ptrdiff_t ldc, int mr, int nr, float alpha, float beta) {
     __m256 e[6], o[6];
     for (int r = 0; r < 6; ++r) e[r] = o[r] = _mm256_setzero_ps();
+    prefetch_tile(c, ldc, 6, 1);
     ptrdiff_t p = 0;
     for (; p + 2 <= kc; p += 2, a += 2 * acs, b += 16) {
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
@@ -416,6 +473,8 @@ CK_TARGET static void kernel_12x8(ptrdiff_t kc, const float *a, const float *b, 
     __m256 c3 = _mm256_setzero_ps(), c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();
     __m256 c6 = _mm256_setzero_ps(), c7 = _mm256_setzero_ps(), c8 = _mm256_setzero_ps();
     __m256 c9 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    prefetch_tile(c, ldc, 6, 1);
+    if (mr > 6) prefetch_tile(c + 6 * ldc, ldc, 6, 1);
     for (ptrdiff_t p = 0; p < kc; ++p, a += 6, a2 += 6, b += 8) {
         const __m256 b0 = _mm256_load_ps(b);
         c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 0), b0, c0);
@@ -458,11 +517,16 @@ CK_TARGET static void macro_kernel(ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, con
     }
 }
 
+/* The depth of the k blocks: at most KC, and all blocks of nearly equal depth. */
+static ptrdiff_t balanced_kc(ptrdiff_t k) {
+    const ptrdiff_t blocks = (k + KC - 1) / KC;
+    return (k + blocks - 1) / blocks;
+}
+
 /* Returns 0 (having done nothing) when the scratch memory cannot be had. */
 CK_TARGET static int gemm_packed(const gemm_args *g) {
     const ptrdiff_t m = g->m, n = g->n, k = g->k;
-    const ptrdiff_t kblocks = (k + KC - 1) / KC;
-    const ptrdiff_t kcmax = (k + kblocks - 1) / kblocks;
+    const ptrdiff_t kcmax = balanced_kc(k);
     const ptrdiff_t ncmax = round_up(min_pd(n, NC), NR);
     const ptrdiff_t mcmax = round_up(min_pd(m, MC), MR);
     scratch_space *s = scratch_get();
@@ -498,8 +562,7 @@ CK_TARGET static int gemm_packed(const gemm_args *g) {
  */
 CK_TARGET static int gemm_stream_a(const gemm_args *g) {
     const ptrdiff_t m = g->m, n = g->n, k = g->k, lda = g->ars;
-    const ptrdiff_t kblocks = (k + KC_STREAM - 1) / KC_STREAM;
-    const ptrdiff_t kcmax = (k + kblocks - 1) / kblocks;
+    const ptrdiff_t kcmax = balanced_kc(k);
     scratch_space *s = scratch_get();
     if (!s) return 0;
     float *bp = scratch_reserve(&s->b, (size_t)(kcmax * round_up(n, NR) + PAD));
@@ -700,12 +763,13 @@ CK_TARGET static int gemm_direct(const gemm_args *g) {
 /* ---- column path (n <= 8) ---------------------------------------------------------------- */
 
 /*
- * Eight rows of C at a time, vectorised down the columns of C: each 8 x 8 block of op(A) is
- * transposed in registers (or loaded directly when A is transposed), so a k step costs N FMAs on
- * full vectors instead of 8 FMAs on N-wide rows; the N result columns are transposed back into
- * rows on the way out. Best for very narrow C, where row tiles would waste most vector lanes.
+ * Eight rows of C at a time, vectorised down the columns of C. Each 8 x 8 block of op(A) is
+ * transposed in registers (or loaded directly when A is transposed), and op(B) is broadcast once
+ * per call into `bb`, so a k step is N FMAs on full vectors with a plain load for B, instead of
+ * 8 broadcasts and 8 FMAs on N-wide rows. The N result columns are transposed back into rows on
+ * the way out. For very narrow C, where row tiles waste most vector lanes.
  */
-CK_INLINE void column_block(const int N, const gemm_args *g, ptrdiff_t i, __m256 valpha) {
+CK_INLINE void column_block(const int N, const gemm_args *g, const __m256 *bb, ptrdiff_t i, __m256 valpha) {
     __m256 ccol[8];
     for (int j = 0; j < 8; ++j) ccol[j] = _mm256_setzero_ps();
     for (ptrdiff_t p0 = 0; p0 < g->k; p0 += 8) {
@@ -718,22 +782,20 @@ CK_INLINE void column_block(const int N, const gemm_args *g, ptrdiff_t i, __m256
         } else {
             for (int q = 0; q < depth; ++q) acol[q] = _mm256_loadu_ps(g->a + (p0 + q) * g->acs + i);
         }
-        for (int q = 0; q < depth; ++q) {
-            const float *brow = g->b + (p0 + q) * g->brs;
-            for (int j = 0; j < N; ++j)
-                ccol[j] = _mm256_fmadd_ps(acol[q], _mm256_broadcast_ss(brow + j * g->bcs), ccol[j]);
-        }
+        const __m256 *bq = bb + p0 * N;
+        for (int q = 0; q < depth; ++q, bq += N)
+            for (int j = 0; j < N; ++j) ccol[j] = _mm256_fmadd_ps(acol[q], bq[j], ccol[j]);
     }
     transpose8(ccol);
     for (int r = 0; r < 8; ++r) store_partial(g->c + (i + r) * g->ldc, ccol[r], valpha, g->beta, N);
 }
 
 /* All full 8-row blocks of C for one width N; one out-of-line function per N. */
-typedef void (*column_kernel)(const gemm_args *, ptrdiff_t);
-#define CK_COLUMN_KERNEL(N)                                                               \
-    CK_TARGET static void column_rows_##N(const gemm_args *g, ptrdiff_t rows) {           \
-        const __m256 valpha = _mm256_set1_ps(g->alpha);                                    \
-        for (ptrdiff_t i = 0; i < rows; i += 8) column_block(N, g, i, valpha);           \
+typedef void (*column_kernel)(const gemm_args *, const __m256 *, ptrdiff_t);
+#define CK_COLUMN_KERNEL(N)                                                                      \
+    CK_TARGET static void column_rows_##N(const gemm_args *g, const __m256 *bb, ptrdiff_t rows) { \
+        const __m256 valpha = _mm256_set1_ps(g->alpha);                                           \
+        for (ptrdiff_t i = 0; i < rows; i += 8) column_block(N, g, bb, i, valpha);              \
     }
 CK_COLUMN_KERNEL(1) CK_COLUMN_KERNEL(2) CK_COLUMN_KERNEL(3) CK_COLUMN_KERNEL(4)
 CK_COLUMN_KERNEL(5) CK_COLUMN_KERNEL(6) CK_COLUMN_KERNEL(7) CK_COLUMN_KERNEL(8)
@@ -743,10 +805,14 @@ static const column_kernel column_kernels[8] = {
     column_rows_5, column_rows_6, column_rows_7, column_rows_8,
 };
 
-/* Column path for rows in multiples of 8 (n <= 8); the remaining m % 8 rows take the direct path. */
+/* Column path for rows in multiples of 8 (n <= 8, k * n <= COLUMN_MAX_KN); the remaining m % 8
+ * rows take the direct path. */
 CK_TARGET static int gemm_columns(const gemm_args *g) {
-    const ptrdiff_t full = g->m / 8 * 8;
-    column_kernels[g->n - 1](g, full);
+    const ptrdiff_t n = g->n, k = g->k, full = g->m / 8 * 8;
+    __m256 bb[COLUMN_MAX_KN];
+    for (ptrdiff_t p = 0; p < k; ++p)
+        for (ptrdiff_t j = 0; j < n; ++j) bb[p * n + j] = _mm256_set1_ps(g->b[p * g->brs + j * g->bcs]);
+    column_kernels[n - 1](g, bb, full);
     if (full == g->m) return 1;
     gemm_args rest = *g;
     rest.m = g->m - full;
@@ -758,9 +824,9 @@ CK_TARGET static int gemm_columns(const gemm_args *g) {
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 CK_TARGET static int gemm_avx2(const gemm_args *g) {
-    if (g->n <= COLUMN_MAX_N && g->k <= COLUMN_MAX_K && g->m >= 8) return gemm_columns(g);
+    if (g->n <= COLUMN_MAX_N && g->k * g->n <= COLUMN_MAX_KN && g->m >= 8) return gemm_columns(g);
     if (g->n <= DIRECT_MAX_N) return gemm_direct(g);
-    if (g->acs == 1 && round_up(g->n, NR) <= STREAM_MAX_N) return gemm_stream_a(g);
+    if (g->acs == 1 && balanced_kc(g->k) * round_up(g->n, NR) <= STREAM_MAX_B) return gemm_stream_a(g);
     return gemm_packed(g);
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import SuperposeCLI
+import SuperposeCLI
 
 /// Bad input gets one clear error line and a non-zero exit; it never crashes and never touches existing files.
 final class CommandLineErrorTests: XCTestCase {
@@ -15,9 +15,14 @@ final class CommandLineErrorTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    /// The built `superpose` executable next to the test bundle.
+    /// The built `superpose` executable in the build products folder, beside the test bundle.
     func executable() throws -> URL {
-        let url = Bundle(for: Self.self).bundleURL.deletingLastPathComponent().appendingPathComponent("superpose")
+        let testBinary = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
+        var folder = testBinary.deletingLastPathComponent()
+        if folder.lastPathComponent.hasSuffix(".xctest") || folder.lastPathComponent == "MacOS" {
+            folder = folder.deletingLastPathComponent()
+        }
+        let url = folder.appendingPathComponent("superpose")
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw XCTSkip("superpose executable not built at \(url.path); run `swift build -c release` first")
         }
@@ -76,9 +81,12 @@ final class CommandLineErrorTests: XCTestCase {
         try Data(#"{"name": "T1", "features": 5, "hid"#.utf8).write(to: truncated)
         try assertOneLineError(["tms", "--config", truncated.path], mentions: "truncated.json")
         let missing = scratch.appendingPathComponent("missing.json")
-        try Data(#"{"name": "x", "features": 5}"#.utf8).write(to: missing)
+        try Data(#"{"name": "x", "features": 5, "instances": 2}"#.utf8).write(to: missing)
         try assertOneLineError(["tms", "--config", missing.path], mentions: "missing key 'hidden'")
         try assertOneLineError(["tms", "--config", scratch.appendingPathComponent("absent.json").path], mentions: "no such file")
+        let wrongType = scratch.appendingPathComponent("wrong.json")
+        try Data(#"{"name": "x", "features": "five", "hidden": 2, "instances": 1}"#.utf8).write(to: wrongType)
+        try assertOneLineError(["tms", "--config", wrongType.path], mentions: "'features'")
     }
 
     func testMalformedAndTruncatedSafetensors() throws {

@@ -12,8 +12,7 @@ final class TrainingBehaviourTests: XCTestCase {
         let row = (0..<n).map { Float(pow(0.9, Double($0))) }
         let importance = Tensor(shape: [3, n], scalars: Array((0..<3).map { _ in row }.joined()))
         var settings = TrainingSettings()
-        settings.steps = 4000
-        settings.seed = 5
+        settings.seed = 5  // the reference 10,000 steps: features 4 and 5 differ little in importance and separate slowly
         let result = ToyModelTrainer.train(kind: .linear, hidden: m, distribution: distribution,
                                            importance: importance, settings: settings)
         for instance in 0..<3 {

@@ -28,6 +28,25 @@ public struct TMSConfig: Codable, Equatable, Sendable {
         self.instances = instances
     }
 
+    enum CodingKeys: String, CodingKey {
+        case name, kind, features, hidden, instances, importance, featureProbability, featureValues, training, notes
+    }
+
+    /// Decodes a config; only name, features, hidden and instances are required, the rest default.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        features = try c.decode(Int.self, forKey: .features)
+        hidden = try c.decode(Int.self, forKey: .hidden)
+        instances = try c.decode(Int.self, forKey: .instances)
+        kind = try c.decodeIfPresent(ToyModel.Kind.self, forKey: .kind) ?? kind
+        importance = try c.decodeIfPresent(ImportanceLaw.self, forKey: .importance) ?? importance
+        featureProbability = try c.decodeIfPresent(FeatureProbabilityLaw.self, forKey: .featureProbability) ?? featureProbability
+        featureValues = try c.decodeIfPresent(FeatureValues.self, forKey: .featureValues) ?? featureValues
+        training = try c.decodeIfPresent(TrainingSettings.self, forKey: .training) ?? training
+        notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? notes
+    }
+
     /// Throws a one-line error naming the first invalid setting.
     public func validate() throws {
         if name.isEmpty || name.contains("/") { throw ExperimentError("name must be non-empty and contain no '/', got '\(name)'") }

@@ -82,8 +82,9 @@ public struct Histogram: Chart {
         var spec = PlotSpec(
             title: title,
             x: AxisSpec(label: xLabel, kind: .numeric(.linear, data: binning.edges + referenceLines.verticalValues)),
+            // On a log axis the bars start one decade below a count of one, so single items stay visible.
             y: AxisSpec(label: yLabel, kind: .numeric(yScale, data: totals.map(Double.init).filter { $0 > 0 }
-                + referenceLines.horizontalValues + (yScale == .linear ? [1] : []), includeZero: true)))
+                + referenceLines.horizontalValues + (yScale == .linear ? [1] : [0.5]), includeZero: true)))
         spec.legend = coloring.legend
         spec.colorBar = coloring.colorBar
         spec.notes = DrawablePairs.note(skipped: skipped, noun: "value", logAxis: false)

@@ -102,16 +102,29 @@ public struct FeatureDistribution: Equatable, Sendable {
         }
         // Presence threshold on 32 random bits: present iff bits < p · 2^32.
         let thresholds = row.map { UInt64((Double(max(0, min(1, $0))) * 4_294_967_296).rounded()) }
-        for _ in 0..<batchSize {
-            for feature in 0..<n {
-                let bits = generator.next()
-                if (bits >> 32) < thresholds[feature] {
-                    rows.feature.append(Int32(feature))
-                    rows.value.append(values.value(fromUniform: Float(bits & 0xFF_FFFF) * 0x1p-24))
+        let start = rows.feature.count
+        let capacity = start + batchSize * n
+        // Write through pointers into storage sized for the worst case (every feature present),
+        // then trim: appending element by element costs more than drawing the numbers.
+        rows.feature.append(contentsOf: repeatElement(0, count: batchSize * n))
+        rows.value.append(contentsOf: repeatElement(0, count: batchSize * n))
+        var used = start
+        rows.feature.withUnsafeMutableBufferPointer { features in
+        rows.value.withUnsafeMutableBufferPointer { valuesOut in
+        thresholds.withUnsafeBufferPointer { thresholds in
+            for _ in 0..<batchSize {
+                for feature in 0..<n {
+                    let bits = generator.next()
+                    features[used] = Int32(feature)
+                    valuesOut[used] = values.value(fromUniform: Float(bits & 0xFF_FFFF) * 0x1p-24)
+                    // Branch-free: the slot is kept only when the feature is present.
+                    used &+= (bits >> 32) < thresholds[feature] ? 1 : 0
                 }
+                rows.rowStart.append(Int32(used))
             }
-            rows.rowStart.append(Int32(rows.feature.count))
-        }
+        }}}
+        rows.feature.removeLast(capacity - used)
+        rows.value.removeLast(capacity - used)
     }
 }
 

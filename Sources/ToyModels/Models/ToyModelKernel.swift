@@ -13,6 +13,7 @@ public final class ToyModelKernel {
     var outputGradient: [Float]      // [batch, n]: x' first, then dL/d(pre-activation)
     var hiddenGradient: [Float]      // [batch, m]
     var transposedWeightGradient: [Float] // [n, m]
+    let rowPasses: RowPasses
 
     public init(hiddenCount m: Int, featureCount n: Int, batchSize: Int) {
         hiddenCount = m; featureCount = n; self.batchSize = batchSize
@@ -21,6 +22,7 @@ public final class ToyModelKernel {
         outputGradient = .init(repeating: 0, count: batchSize * n)
         hiddenGradient = .init(repeating: 0, count: batchSize * m)
         transposedWeightGradient = .init(repeating: 0, count: n * m)
+        rowPasses = RowPasses(featureCount: n, batchSize: batchSize)
     }
 
     /// Computes one instance's loss and accumulates its gradients.
@@ -36,6 +38,7 @@ public final class ToyModelKernel {
         let (m, n, batch) = (hiddenCount, featureCount, batchSize)
         precondition(rows.rowStart.count == batch + 1, "rows hold \(rows.rowStart.count - 1) samples, kernel expects \(batch)")
         var loss: Double = 0
+        rowPasses.load(bias: bias, importance: importance, scale: 2 / Float(batch * n))
         rows.rowStart.withUnsafeBufferPointer { rowStart in
         rows.feature.withUnsafeBufferPointer { feature in
         rows.value.withUnsafeBufferPointer { value in
@@ -59,27 +62,18 @@ public final class ToyModelKernel {
             // pre = h W  -> g
             GEMM.multiply(m: batch, n: n, k: m, a: h, lda: m, b: weights, ldb: n, c: g, ldc: n)
 
-            // g becomes dL/dpre: 2 I_i (x' − x) / (batch · n) where the output is active.
-            let scale = 2 / Float(batch * n)
+            // g becomes dL/dpre = 2 I_i (x'_i − x_i) / (batch · n) where the output is active.
+            // Dense passes run over all features; only present features need the sparse correction.
+            loss = rowPasses.activate(g, rows: batch, kind: kind)
             for b in 0..<batch {
                 let gb = g + b * n
-                var start = Int(rowStart[b])
-                let end = Int(rowStart[b + 1])
-                var rowLoss: Float = 0
-                for i in 0..<n {
-                    let pre = gb[i] + bias[i]
-                    let out = kind == .linear ? pre : max(pre, 0)
-                    var x: Float = 0
-                    if start < end && Int(feature[start]) == i { x = value[start]; start += 1 }
-                    let residual = out - x
-                    rowLoss += importance[i] * residual * residual
-                    gb[i] = (kind == .linear || pre > 0) ? scale * importance[i] * residual : 0
+                for e in Int(rowStart[b])..<Int(rowStart[b + 1]) {
+                    let i = Int(feature[e]), x = value[e], out = gb[i]
+                    loss += Double(importance[i] * (x * x - 2 * out * x))  // (out − x)² − out²
+                    gb[i] = (kind == .linear || out > 0) ? out - x : 0
                 }
-                loss += Double(rowLoss)
             }
-            // db = Σ_b g
-            for i in 0..<n { biasGradient[i] = 0 }
-            for b in 0..<batch { let gb = g + b * n; for i in 0..<n { biasGradient[i] += gb[i] } }
+            rowPasses.scale(g, rows: batch, biasGradient: biasGradient)
             // dW (decoder use) = hᵀ g
             GEMM.multiply(m: m, n: n, k: batch, a: h, lda: m, transposeA: true, b: g, ldb: n, c: weightGradient, ldc: n)
             // dh = g Wᵀ

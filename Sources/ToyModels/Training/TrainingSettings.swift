@@ -19,6 +19,24 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case steps, batchSize, learningRate, weightDecay, schedule, seed, historyInterval, evaluationBatches, threads
+    }
+
+    /// Decodes settings; every key is optional and defaults as above.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps) ?? steps
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? learningRate
+        weightDecay = try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? weightDecay
+        schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? schedule
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        historyInterval = try c.decodeIfPresent(Int.self, forKey: .historyInterval) ?? historyInterval
+        evaluationBatches = try c.decodeIfPresent(Int.self, forKey: .evaluationBatches) ?? evaluationBatches
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? threads
+    }
+
     /// A one-line error for the first invalid setting, nil when all are valid.
     public var problem: String? {
         if steps < 1 { return "steps must be at least 1, got \(steps)" }
