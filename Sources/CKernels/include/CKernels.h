@@ -3,6 +3,10 @@
 
 #include <stddef.h>
 
+/* The umbrella header of the module: Swift sees what it includes. */
+#include "ck_random.h"
+#include "ck_toy_model.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A seeded, reproducible pseudo-random generator (xoshiro256**, seeded through SplitMix64).
@@ -5,35 +6,28 @@ import Foundation
 /// Every random draw in the package comes from one of these, created from the seed of a config,
 /// so the same seed on the same build and machine gives bit-identical results. Independent
 /// streams (one per model instance, say) come from `init(seed:stream:)`, which lets work be
-/// split across instances without changing any number.
+/// split across instances without changing any number. The step itself is `ck_rng_next` in
+/// CKernels, shared with the vectorised 8-lane sampler (`RandomLanes`).
 public struct RandomGenerator: RandomNumberGenerator, Sendable {
-    @usableFromInline var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    @usableFromInline var state: ck_rng
 
     /// A generator for stream `stream` of `seed`; distinct streams are statistically independent.
     public init(seed: UInt64, stream: UInt64 = 0) {
-        var state = seed ^ (stream &* 0xD1B5_4A32_D192_ED03) ^ 0x5851_F42D_4C95_7F2D
+        var mix = seed ^ (stream &* 0xD1B5_4A32_D192_ED03) ^ 0x5851_F42D_4C95_7F2D
         func splitMix() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
+            mix &+= 0x9E37_79B9_7F4A_7C15
+            var z = mix
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        state = ck_rng(s: (splitMix(), splitMix(), splitMix(), splitMix()))
     }
 
     @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
-        let result = rotl(s1 &* 5, 7) &* 9
-        let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
-        s2 ^= t
-        s3 = rotl(s3, 45)
-        return result
+        ck_rng_next(&state)
     }
-
-    @inlinable @inline(__always)
-    func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// A uniform draw from [0, 1) with 24 bits of resolution (every Float in the grid is equally likely).
     @inlinable @inline(__always)
@@ -74,6 +68,24 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         let u = Double((next() >> 11) + 1) * 0x1p-53  // (0, 1]
         let skip = Foundation.log(u) / logOfOneMinusP
         return skip < Double(Int.max / 2) ? Int(skip) : Int.max / 2
+    }
+}
+
+/// Eight `RandomGenerator` streams stepped side by side, for samplers that vectorise their draws.
+public struct RandomLanes: Sendable {
+    var lanes = ck_rng8()
+
+    /// Lane l continues stream `8 · stream + l` of `seed`.
+    public init(seed: UInt64, stream: UInt64) {
+        for lane in 0..<8 {
+            let generator = RandomGenerator(seed: seed, stream: stream &* 8 &+ UInt64(lane))
+            ck_rng8_set_lane(&lanes, Int32(lane), generator.state)
+        }
+    }
+
+    /// Calls `body` with the C state of the lanes.
+    public mutating func withState<Result>(_ body: (UnsafeMutablePointer<ck_rng8>) -> Result) -> Result {
+        body(&lanes)
     }
 }
 

@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// How present features take their values.
@@ -10,16 +11,6 @@ public enum FeatureValues: Codable, Equatable, Sendable {
     case discrete([Float])
 
     public static let unitInterval = FeatureValues.uniform(low: 0, high: 1)
-
-    /// Maps a uniform draw u in [0, 1) to a feature value.
-    @inlinable
-    public func value(fromUniform u: Float) -> Float {
-        switch self {
-        case let .uniform(low, high): return low + (high - low) * u
-        case let .constant(value): return value
-        case let .discrete(values): return values[min(Int(u * Float(values.count)), values.count - 1)]
-        }
-    }
 
     /// A one-line error when the law cannot be sampled, nil when it is valid.
     public var problem: String? {
@@ -59,72 +50,45 @@ public struct FeatureDistribution: Equatable, Sendable {
         self.init(probabilities: Tensor(shape: [instanceProbabilities.count, featureCount], scalars: rows), values: values)
     }
 
-    /// Draws a batch for every instance. Instance i uses its own stream of `seed`, so results do
-    /// not depend on how instances are scheduled.
-    public func sample(batchSize: Int, generators: inout [RandomGenerator], into batch: inout SparseBatch) {
-        precondition(generators.count == instanceCount, "need one generator per instance")
-        batch.reset(instanceCount: instanceCount, batchSize: batchSize, featureCount: featureCount)
-        for instance in 0..<instanceCount {
-            sampleInstance(instance, batchSize: batchSize, generator: &generators[instance], into: &batch.instances[instance])
+    /// Draws a batch for every instance: `x: [instance, batch, n]`. Instance i draws from its own
+    /// lanes (`lanes[i]`), so results do not depend on how instances are scheduled.
+    public func sample(batchSize: Int, lanes: inout [RandomLanes]) -> Tensor {
+        precondition(lanes.count == instanceCount, "need one set of lanes per instance")
+        var x = Tensor(zeros: [instanceCount, batchSize, featureCount])
+        x.scalars.withUnsafeMutableBufferPointer { buffer in
+            for instance in 0..<instanceCount {
+                sample(instance: instance, batchSize: batchSize, lanes: &lanes[instance],
+                       into: buffer.baseAddress! + instance * batchSize * featureCount)
+            }
         }
+        return x
     }
 
-    /// A new batch (see `sample(batchSize:generators:into:)`).
-    public func sample(batchSize: Int, generators: inout [RandomGenerator]) -> SparseBatch {
-        var batch = SparseBatch()
-        sample(batchSize: batchSize, generators: &generators, into: &batch)
-        return batch
-    }
-
-    /// Fills one instance's rows. Dense rows test every feature with one 64-bit draw (32 bits decide
-    /// presence, 24 bits give the value); sparse rows jump from one present feature to the next with
-    /// geometric skips, so absent features cost nothing.
-    func sampleInstance(_ instance: Int, batchSize: Int, generator: inout RandomGenerator, into rows: inout SparseRows) {
+    /// Fills `x: [batch, n]` with one instance's batch.
+    ///
+    /// Absent features are drawn too: eight vectorised streams decide an entry from one 64-bit draw
+    /// (32 bits presence, 24 bits value) in a fraction of a nanosecond, which is cheaper than
+    /// skipping ahead with a logarithm per present feature unless p is below about 2 percent, and
+    /// leaves a dense batch the step multiplies with packed kernels.
+    public func sample(instance: Int, batchSize: Int, lanes: inout RandomLanes, into x: UnsafeMutablePointer<Float>) {
         let n = featureCount
-        let row = Array(probabilities.scalars[instance * n ..< (instance + 1) * n])
-        let uniformRow = row.allSatisfy { $0 == row[0] }
-        let values = self.values
-        rows.rowStart.append(0)
-        if uniformRow && row[0] > 0 && row[0] < 0.2 {
-            let logOfOneMinusP = log(1 - Double(row[0]))
-            let total = batchSize * n
-            var position = generator.nextGeometricSkip(logOfOneMinusP: logOfOneMinusP)
-            var currentRow = 0
-            while position < total {
-                let b = position / n
-                while currentRow < b { rows.rowStart.append(Int32(rows.feature.count)); currentRow += 1 }
-                rows.feature.append(Int32(position - b * n))
-                rows.value.append(values.value(fromUniform: generator.nextUniform()))
-                position += 1 + generator.nextGeometricSkip(logOfOneMinusP: logOfOneMinusP)
-            }
-            while currentRow < batchSize { rows.rowStart.append(Int32(rows.feature.count)); currentRow += 1 }
-            return
+        // Present iff 32 random bits < p · 2^32; p = 1 gives 2^32, always present.
+        let thresholds = (0..<n).map { i in
+            UInt64((Double(max(0, min(1, probabilities.scalars[instance * n + i]))) * 4_294_967_296).rounded())
         }
-        // Presence threshold on 32 random bits: present iff bits < p · 2^32.
-        let thresholds = row.map { UInt64((Double(max(0, min(1, $0))) * 4_294_967_296).rounded()) }
-        let start = rows.feature.count
-        let capacity = start + batchSize * n
-        // Write through pointers into storage sized for the worst case (every feature present),
-        // then trim: appending element by element costs more than drawing the numbers.
-        rows.feature.append(contentsOf: repeatElement(0, count: batchSize * n))
-        rows.value.append(contentsOf: repeatElement(0, count: batchSize * n))
-        var used = start
-        rows.feature.withUnsafeMutableBufferPointer { features in
-        rows.value.withUnsafeMutableBufferPointer { valuesOut in
-        thresholds.withUnsafeBufferPointer { thresholds in
-            for _ in 0..<batchSize {
-                for feature in 0..<n {
-                    let bits = generator.next()
-                    features[used] = Int32(feature)
-                    valuesOut[used] = values.value(fromUniform: Float(bits & 0xFF_FFFF) * 0x1p-24)
-                    // Branch-free: the slot is kept only when the feature is present.
-                    used &+= (bits >> 32) < thresholds[feature] ? 1 : 0
+        let (low, scale, table): (Float, Float, [Float]) = switch values {
+        case let .uniform(low, high): (low, high - low, [])
+        case let .constant(value): (value, 0, [])
+        case let .discrete(list): (0, 0, list)
+        }
+        lanes.withState { state in
+            thresholds.withUnsafeBufferPointer { thresholds in
+                table.withUnsafeBufferPointer { table in
+                    ck_sample_features(state, batchSize, n, thresholds.baseAddress!, low, scale,
+                                       table.baseAddress, table.count, x)
                 }
-                rows.rowStart.append(Int32(used))
             }
-        }}}
-        rows.feature.removeLast(capacity - used)
-        rows.value.removeLast(capacity - used)
+        }
     }
 }
 

@@ -155,16 +155,16 @@ final class GroupTrainer {
 
     func run(shared: SharedTrainingState, reportsProgress progress: (@Sendable (TrainingProgress) -> Void)?) {
         let kernel = ToyModelKernel(hiddenCount: m, featureCount: n, batchSize: settings.batchSize)
-        var generators = instances.map { RandomGenerator(seed: settings.seed, stream: RandomStreams.trainingData(instance: $0)) }
+        var lanes = instances.map { RandomLanes(seed: settings.seed, stream: RandomStreams.trainingData(instance: $0)) }
         var optimizer = Adam.adamW(weightDecay: Float(settings.weightDecay))
         var weightGradient = Tensor(zeros: parameters[0].shape)
         var biasGradient = Tensor(zeros: parameters[1].shape)
-        var batch = SparseBatch()
+        var batch = [Float](repeating: 0, count: instances.count * settings.batchSize * n)
         let recordSteps = ToyModelTrainer.recordSteps(settings)
         var nextRecord = 0
         var losses = [Float](repeating: 0, count: instances.count)
         for step in 0..<settings.steps {
-            distribution.sample(batchSize: settings.batchSize, generators: &generators, into: &batch)
+            sample(into: &batch, lanes: &lanes)
             computeLosses(kernel: kernel, batch: batch, weightGradient: &weightGradient, biasGradient: &biasGradient, losses: &losses)
             let rate = settings.learningRate * settings.schedule.multiplier(step: step, of: settings.steps)
             optimizer.update(&parameters, gradients: [weightGradient, biasGradient], learningRate: Float(rate))
@@ -179,10 +179,23 @@ final class GroupTrainer {
         evaluationLoss = evaluate(kernel: kernel, weightGradient: &weightGradient, biasGradient: &biasGradient)
     }
 
+    /// Draws a batch `[group instance, batch, n]` for every instance of the group.
+    func sample(into batch: inout [Float], lanes: inout [RandomLanes]) {
+        let size = settings.batchSize * n
+        batch.withUnsafeMutableBufferPointer { x in
+            for local in 0..<instances.count {
+                distribution.sample(instance: local, batchSize: settings.batchSize, lanes: &lanes[local],
+                                    into: x.baseAddress! + local * size)
+            }
+        }
+    }
+
     /// One fused forward/backward pass per instance; fills the gradients and `losses`.
-    func computeLosses(kernel: ToyModelKernel, batch: SparseBatch, weightGradient: inout Tensor, biasGradient: inout Tensor,
+    func computeLosses(kernel: ToyModelKernel, batch: [Float], weightGradient: inout Tensor, biasGradient: inout Tensor,
                        losses: inout [Float]) {
         let (mn, n) = (m * self.n, self.n)
+        let size = settings.batchSize * n
+        batch.withUnsafeBufferPointer { x in
         parameters[0].scalars.withUnsafeBufferPointer { w in
         parameters[1].scalars.withUnsafeBufferPointer { b in
         importance.withUnsafeBufferPointer { imp in
@@ -190,21 +203,21 @@ final class GroupTrainer {
         biasGradient.scalars.withUnsafeMutableBufferPointer { db in
             for local in 0..<instances.count {
                 losses[local] = kernel.lossAndGradients(
-                    kind: kind, rows: batch.instances[local],
+                    kind: kind, input: x.baseAddress! + local * size,
                     weights: w.baseAddress! + local * mn, bias: b.baseAddress! + local * n,
                     importance: imp.baseAddress! + local * n,
                     weightGradient: dw.baseAddress! + local * mn, biasGradient: db.baseAddress! + local * n)
             }
-        }}}}}
+        }}}}}}
     }
 
     func evaluate(kernel: ToyModelKernel, weightGradient: inout Tensor, biasGradient: inout Tensor) -> [Float] {
-        var generators = instances.map { RandomGenerator(seed: settings.seed, stream: RandomStreams.evaluationData(instance: $0)) }
-        var batch = SparseBatch()
+        var lanes = instances.map { RandomLanes(seed: settings.seed, stream: RandomStreams.evaluationData(instance: $0)) }
+        var batch = [Float](repeating: 0, count: instances.count * settings.batchSize * n)
         var losses = [Float](repeating: 0, count: instances.count)
         var totals = [Double](repeating: 0, count: instances.count)
         for _ in 0..<settings.evaluationBatches {
-            distribution.sample(batchSize: settings.batchSize, generators: &generators, into: &batch)
+            sample(into: &batch, lanes: &lanes)
             computeLosses(kernel: kernel, batch: batch, weightGradient: &weightGradient, biasGradient: &biasGradient, losses: &losses)
             for i in totals.indices { totals[i] += Double(losses[i]) }
         }

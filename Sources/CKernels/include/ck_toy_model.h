@@ -1,0 +1,42 @@
+#ifndef CK_TOY_MODEL_H
+#define CK_TOY_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ck_random.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Draws a dense batch of sparse features, `x: [rows, n]` row-major: feature i is present with
+/// probability `threshold[i] / 2^32` (`threshold[i]` ≤ 2^32) and then takes `low + scale * u` (u uniform on a 2^-24 grid in
+/// [0, 1)), or `table[floor(u * table_count)]` when `table_count > 0`; absent features are 0.
+/// Each 64-bit draw decides one entry (32 bits presence, 24 bits value); eight streams run side by
+/// side so the draws vectorise. The result depends only on the lanes' states, not on the CPU.
+void ck_sample_features(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
+                        float low, float scale, const float *table, ptrdiff_t table_count, float *x);
+
+/// `ck_sample_features` without the AVX2 path, for checking that both paths draw the same batch.
+void ck_sample_features_portable(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
+                                 float low, float scale, const float *table, ptrdiff_t table_count, float *x);
+
+/// Scratch floats `ck_toy_model_step` needs for a batch of `rows` with `m` hidden and `n` features.
+ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n);
+
+/// One instance of the Toy Models autoencoder, forward and backward in one pass:
+///
+///     h = x Wᵀ,  x' = act(h W + b),  L = Σ_{b,i} I_i (x'_bi − x_bi)² / (rows · n)
+///
+/// with act = ReLU when `relu` is non-zero, the identity otherwise.
+/// x: [rows, n]; w: [m, n]; bias, importance: [n]. Writes dL/dW into `dw: [m, n]` and dL/db into
+/// `db: [n]`, and returns L. `scratch` holds `ck_toy_model_scratch_count(rows, m, n)` floats.
+double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
+                         const float *x, const float *w, const float *bias, const float *importance,
+                         float *dw, float *db, float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

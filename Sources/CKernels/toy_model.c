@@ -1,0 +1,307 @@
+/*
+ * toy_model.c - the hot path of Toy Models training: feature sampling and the fused step.
+ *
+ * Both loops are written so the compiler vectorises them: eight random streams stepped in
+ * lock-step, and elementwise passes over blocks of eight rows whose per-feature constants are
+ * tiled eight times, so a block is one contiguous run regardless of n. Each function is compiled
+ * twice, once for AVX2/FMA (chosen at run time) and once portable, from the same source below.
+ */
+
+#include "ck_toy_model.h"
+#include "CKernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CK_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define CK_HAS_DISPATCH 1
+#else
+#define CK_TARGET_AVX2
+#define CK_HAS_DISPATCH 0
+#endif
+
+static int use_avx2(void) {
+#if CK_HAS_DISPATCH
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Feature sampling                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Both versions consume draws in the same order (lane l of group g decides entry 8g + l of a
+ * block of eight rows) and compute values with the same operations, so they give the same x. */
+
+static void sample_portable(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
+                            float low, float scale, const float *table, ptrdiff_t table_count, float *x) {
+    const ptrdiff_t block = 8 * n; /* eight rows: a whole number of 8-lane draws */
+    ck_rng streams[8];
+    for (int l = 0; l < 8; ++l) {
+        streams[l].s[0] = lanes->s0[l]; streams[l].s[1] = lanes->s1[l];
+        streams[l].s[2] = lanes->s2[l]; streams[l].s[3] = lanes->s3[l];
+    }
+    for (ptrdiff_t row = 0; row < rows; row += 8) {
+        const ptrdiff_t count = (rows - row >= 8 ? 8 : rows - row) * n;
+        float *out = x + row * n;
+        for (ptrdiff_t e = 0; e < block; ++e) {
+            const uint64_t r = ck_rng_next(&streams[e & 7]);
+            if (e >= count) continue; /* the partial last block still consumes its draws */
+            const uint32_t bits = (uint32_t)(r & 0xFFFFFF);
+            const float v = table_count > 0 ? table[(ptrdiff_t)bits * table_count >> 24]
+                                            : low + scale * ((float)(int32_t)bits * 0x1p-24f);
+            out[e] = (r >> 32) < threshold[e % n] ? v : 0.0f;
+        }
+    }
+    for (int l = 0; l < 8; ++l) {
+        lanes->s0[l] = streams[l].s[0]; lanes->s1[l] = streams[l].s[1];
+        lanes->s2[l] = streams[l].s[2]; lanes->s3[l] = streams[l].s[3];
+    }
+}
+
+#if CK_HAS_DISPATCH
+#include <immintrin.h>
+
+CK_TARGET_AVX2 static inline __m256i rotl_256(__m256i v, int k) {
+    return _mm256_or_si256(_mm256_slli_epi64(v, k), _mm256_srli_epi64(v, 64 - k));
+}
+
+/* One xoshiro256** step of four lanes; returns their outputs. */
+CK_TARGET_AVX2 static inline __m256i step_256(__m256i *s0, __m256i *s1, __m256i *s2, __m256i *s3) {
+    const __m256i times5 = _mm256_add_epi64(_mm256_slli_epi64(*s1, 2), *s1);
+    const __m256i rotated = rotl_256(times5, 7);
+    const __m256i result = _mm256_add_epi64(_mm256_slli_epi64(rotated, 3), rotated);
+    const __m256i t = _mm256_slli_epi64(*s1, 17);
+    *s2 = _mm256_xor_si256(*s2, *s0);
+    *s3 = _mm256_xor_si256(*s3, *s1);
+    *s1 = _mm256_xor_si256(*s1, *s2);
+    *s0 = _mm256_xor_si256(*s0, *s3);
+    *s2 = _mm256_xor_si256(*s2, t);
+    *s3 = rotl_256(*s3, 45);
+    return result;
+}
+
+CK_TARGET_AVX2
+static void sample_avx2(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
+                        float low, float scale, const float *table, ptrdiff_t table_count, float *x) {
+    if (table_count > 0) { /* table lookups do not vectorise; the portable loop is as good */
+        sample_portable(lanes, rows, n, threshold, low, scale, table, table_count, x);
+        return;
+    }
+    const ptrdiff_t block = 8 * n;
+    int64_t *tiled = (int64_t *)malloc(sizeof(int64_t) * block);
+    for (ptrdiff_t e = 0; e < block; ++e) tiled[e] = (int64_t)threshold[e % n];
+    __m256i a0 = _mm256_loadu_si256((const __m256i *)lanes->s0), b0 = _mm256_loadu_si256((const __m256i *)(lanes->s0 + 4));
+    __m256i a1 = _mm256_loadu_si256((const __m256i *)lanes->s1), b1 = _mm256_loadu_si256((const __m256i *)(lanes->s1 + 4));
+    __m256i a2 = _mm256_loadu_si256((const __m256i *)lanes->s2), b2 = _mm256_loadu_si256((const __m256i *)(lanes->s2 + 4));
+    __m256i a3 = _mm256_loadu_si256((const __m256i *)lanes->s3), b3 = _mm256_loadu_si256((const __m256i *)(lanes->s3 + 4));
+    const __m256i low32 = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7); /* even words first, then odd */
+    const __m256i mask24 = _mm256_set1_epi32(0xFFFFFF);
+    const __m256 grid = _mm256_set1_ps(0x1p-24f), vlow = _mm256_set1_ps(low), vscale = _mm256_set1_ps(scale);
+    float spill[8];
+    for (ptrdiff_t row = 0; row < rows; row += 8) {
+        const ptrdiff_t count = (rows - row >= 8 ? 8 : rows - row) * n;
+        float *out = x + row * n;
+        for (ptrdiff_t e = 0; e < block; e += 8) {
+            const __m256i ra = step_256(&a0, &a1, &a2, &a3); /* lanes 0-3 */
+            const __m256i rb = step_256(&b0, &b1, &b2, &b3); /* lanes 4-7 */
+            /* Presence: high 32 bits < threshold, as signed 64-bit compares (both below 2^33). */
+            const __m256i pa = _mm256_cmpgt_epi64(_mm256_loadu_si256((const __m256i *)(tiled + e)), _mm256_srli_epi64(ra, 32));
+            const __m256i pb = _mm256_cmpgt_epi64(_mm256_loadu_si256((const __m256i *)(tiled + e + 4)), _mm256_srli_epi64(rb, 32));
+            /* Gather the low words of the 8 draws (and the 8 masks) in lane order 0..7. */
+            const __m256i la = _mm256_permutevar8x32_epi32(ra, low32), lb = _mm256_permutevar8x32_epi32(rb, low32);
+            const __m256i bits = _mm256_and_si256(_mm256_permute2x128_si256(la, lb, 0x20), mask24);
+            const __m256i ma = _mm256_permutevar8x32_epi32(pa, low32), mb = _mm256_permutevar8x32_epi32(pb, low32);
+            const __m256 present = _mm256_castsi256_ps(_mm256_permute2x128_si256(ma, mb, 0x20));
+            /* low + scale * u, rounded twice like the portable loop (no fused multiply-add). */
+            const __m256 u = _mm256_mul_ps(_mm256_cvtepi32_ps(bits), grid);
+            const __m256 v = _mm256_add_ps(vlow, _mm256_mul_ps(vscale, u));
+            const __m256 result = _mm256_and_ps(v, present);
+            if (e + 8 <= count) {
+                _mm256_storeu_ps(out + e, result);
+            } else if (e < count) {
+                _mm256_storeu_ps(spill, result);
+                for (ptrdiff_t k = e; k < count; ++k) out[k] = spill[k - e];
+            }
+        }
+    }
+    _mm256_storeu_si256((__m256i *)lanes->s0, a0); _mm256_storeu_si256((__m256i *)(lanes->s0 + 4), b0);
+    _mm256_storeu_si256((__m256i *)lanes->s1, a1); _mm256_storeu_si256((__m256i *)(lanes->s1 + 4), b1);
+    _mm256_storeu_si256((__m256i *)lanes->s2, a2); _mm256_storeu_si256((__m256i *)(lanes->s2 + 4), b2);
+    _mm256_storeu_si256((__m256i *)lanes->s3, a3); _mm256_storeu_si256((__m256i *)(lanes->s3 + 4), b3);
+    free(tiled);
+}
+#endif
+
+void ck_sample_features(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
+                        float low, float scale, const float *table, ptrdiff_t table_count, float *x) {
+    if (rows <= 0 || n <= 0) return;
+#if CK_HAS_DISPATCH
+    if (use_avx2()) { sample_avx2(lanes, rows, n, threshold, low, scale, table, table_count, x); return; }
+#endif
+    sample_portable(lanes, rows, n, threshold, low, scale, table, table_count, x);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The fused step                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+void ck_sample_features_portable(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
+                                 float low, float scale, const float *table, ptrdiff_t table_count, float *x) {
+    if (rows <= 0 || n <= 0) return;
+    sample_portable(lanes, rows, n, threshold, low, scale, table, table_count, x);
+}
+
+ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) {
+    return 2 * rows * m + rows * n + 4 * 8 * n;
+}
+
+/* g holds pre-activations h W on entry; on exit dL/d(pre) = 2 I (x' − x) / (rows n) where the
+ * output is active. Also returns Σ I (x' − x)² and writes Σ_rows g into db. */
+#define PASS_BODY                                                                                \
+    const ptrdiff_t block = 8 * n;                                                               \
+    for (ptrdiff_t e = 0; e < block; ++e) {                                                      \
+        tiled_bias[e] = bias[e % n];                                                             \
+        tiled_importance[e] = importance[e % n];                                                 \
+        bias_sums[e] = 0;                                                                        \
+    }                                                                                            \
+    double total = 0;                                                                            \
+    for (ptrdiff_t row = 0; row < rows; row += 8) {                                              \
+        const ptrdiff_t count = (rows - row >= 8 ? 8 : rows - row) * n;                          \
+        float *gb = g + row * n;                                                                 \
+        const float *xb = x + row * n;                                                           \
+        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                               \
+        ptrdiff_t e = 0;                                                                         \
+        for (; e + 8 <= count; e += 8) {                                                         \
+            for (int l = 0; l < 8; ++l) {                                                        \
+                const float pre = gb[e + l] + tiled_bias[e + l];                                 \
+                const float out = relu && pre < 0 ? 0.0f : pre;                                  \
+                const float residual = out - xb[e + l];                                          \
+                const float weighted = tiled_importance[e + l] * residual;                       \
+                lanes[l] += weighted * residual;                                                 \
+                const float grad = relu && pre <= 0 ? 0.0f : scale * weighted;                   \
+                gb[e + l] = grad;                                                                \
+                bias_sums[e + l] += grad;                                                        \
+            }                                                                                    \
+        }                                                                                        \
+        for (; e < count; ++e) {                                                                 \
+            const float pre = gb[e] + tiled_bias[e];                                             \
+            const float out = relu && pre < 0 ? 0.0f : pre;                                      \
+            const float residual = out - xb[e];                                                  \
+            const float weighted = tiled_importance[e] * residual;                               \
+            lanes[0] += weighted * residual;                                                     \
+            const float grad = relu && pre <= 0 ? 0.0f : scale * weighted;                       \
+            gb[e] = grad;                                                                        \
+            bias_sums[e] += grad;                                                                \
+        }                                                                                        \
+        double block_total = 0;                                                                  \
+        for (int l = 0; l < 8; ++l) block_total += lanes[l];                                     \
+        total += block_total;                                                                    \
+    }                                                                                            \
+    for (ptrdiff_t i = 0; i < n; ++i) {                                                          \
+        float sum = 0;                                                                           \
+        for (int r = 0; r < 8; ++r) sum += bias_sums[r * n + i];                                 \
+        db[i] = sum;                                                                             \
+    }                                                                                            \
+    return total;
+
+typedef double (*pass_function)(int, ptrdiff_t, ptrdiff_t, float, const float *, const float *, const float *,
+                                float *, float *, float *, float *, float *, float *);
+
+static double pass_portable(int relu, ptrdiff_t rows, ptrdiff_t n, float scale, const float *x, const float *bias,
+                            const float *importance, float *g, float *db, float *tiled_bias,
+                            float *tiled_importance, float *bias_sums, float *unused) {
+    (void)unused;
+    PASS_BODY
+}
+
+#if CK_HAS_DISPATCH
+CK_TARGET_AVX2
+static double pass_avx2(int relu, ptrdiff_t rows, ptrdiff_t n, float scale, const float *x, const float *bias,
+                        const float *importance, float *g, float *db, float *tiled_bias,
+                        float *tiled_importance, float *bias_sums, float *unused) {
+    (void)unused;
+    const ptrdiff_t block = 8 * n;
+    for (ptrdiff_t e = 0; e < block; ++e) {
+        tiled_bias[e] = bias[e % n];
+        tiled_importance[e] = importance[e % n];
+        bias_sums[e] = 0;
+    }
+    const __m256 zero = _mm256_setzero_ps(), vscale = _mm256_set1_ps(scale);
+    double total = 0;
+    for (ptrdiff_t row = 0; row < rows; row += 8) {
+        const ptrdiff_t count = (rows - row >= 8 ? 8 : rows - row) * n;
+        float *gb = g + row * n;
+        const float *xb = x + row * n;
+        __m256 accumulator = zero;
+        ptrdiff_t e = 0;
+        for (; e + 8 <= count; e += 8) {
+            const __m256 pre = _mm256_add_ps(_mm256_loadu_ps(gb + e), _mm256_loadu_ps(tiled_bias + e));
+            const __m256 out = relu ? _mm256_max_ps(pre, zero) : pre;
+            const __m256 residual = _mm256_sub_ps(out, _mm256_loadu_ps(xb + e));
+            const __m256 weighted = _mm256_mul_ps(_mm256_loadu_ps(tiled_importance + e), residual);
+            accumulator = _mm256_fmadd_ps(weighted, residual, accumulator);
+            __m256 grad = _mm256_mul_ps(vscale, weighted);
+            if (relu) grad = _mm256_and_ps(grad, _mm256_cmp_ps(pre, zero, _CMP_GT_OQ));
+            _mm256_storeu_ps(gb + e, grad);
+            _mm256_storeu_ps(bias_sums + e, _mm256_add_ps(_mm256_loadu_ps(bias_sums + e), grad));
+        }
+        float tail = 0;
+        for (; e < count; ++e) {
+            const float pre = gb[e] + tiled_bias[e];
+            const float out = relu && pre < 0 ? 0.0f : pre;
+            const float residual = out - xb[e];
+            const float weighted = tiled_importance[e] * residual;
+            tail += weighted * residual;
+            const float grad = relu && pre <= 0 ? 0.0f : scale * weighted;
+            gb[e] = grad;
+            bias_sums[e] += grad;
+        }
+        float lanes[8];
+        _mm256_storeu_ps(lanes, accumulator);
+        double block_total = tail;
+        for (int l = 0; l < 8; ++l) block_total += lanes[l];
+        total += block_total;
+    }
+    for (ptrdiff_t i = 0; i < n; ++i) {
+        float sum = 0;
+        for (int r = 0; r < 8; ++r) sum += bias_sums[r * n + i];
+        db[i] = sum;
+    }
+    return total;
+}
+#endif
+
+double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
+                         const float *x, const float *w, const float *bias, const float *importance,
+                         float *dw, float *db, float *scratch) {
+    float *h = scratch;                 /* [rows, m] */
+    float *dh = h + rows * m;           /* [rows, m] */
+    float *g = dh + rows * m;           /* [rows, n] */
+    float *tiled_bias = g + rows * n;   /* [8, n] each */
+    float *tiled_importance = tiled_bias + 8 * n;
+    float *bias_sums = tiled_importance + 8 * n;
+
+    ck_sgemm(0, 1, rows, m, n, 1.0f, x, n, w, n, 0.0f, h, m);          /* h = x Wᵀ */
+    ck_sgemm(0, 0, rows, n, m, 1.0f, h, m, w, n, 0.0f, g, n);          /* pre = h W */
+    const float scale = 2.0f / (float)(rows * n);
+#if CK_HAS_DISPATCH
+    pass_function pass = use_avx2() ? pass_avx2 : pass_portable;
+#else
+    pass_function pass = pass_portable;
+#endif
+    const double total = pass(relu, rows, n, scale, x, bias, importance, g, db, tiled_bias, tiled_importance,
+                              bias_sums, NULL);
+    ck_sgemm(1, 0, m, n, rows, 1.0f, h, m, g, n, 0.0f, dw, n);         /* dW  = hᵀ g   (decoder use) */
+    ck_sgemm(0, 1, rows, m, n, 1.0f, g, n, w, n, 0.0f, dh, m);         /* dh  = g Wᵀ */
+    ck_sgemm(1, 0, m, n, rows, 1.0f, dh, m, x, n, 1.0f, dw, n);        /* dW += dhᵀ x  (encoder use) */
+    return total / (double)(rows * n);
+}
