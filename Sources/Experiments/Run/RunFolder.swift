@@ -2,7 +2,7 @@ import Foundation
 import TensorCore
 
 /// A run's output folder: `<root>/<experiment>-<timestamp>/` holding config.json,
-/// model.safetensors, metrics.json (and, with the report layer, figures/ and report.html).
+/// model.safetensors, metrics.json, figures/*.svg and report.html.
 /// Every file is written atomically.
 public struct RunFolder: Sendable {
     public let url: URL
@@ -35,6 +35,8 @@ public struct RunFolder: Sendable {
     public var configURL: URL { url.appendingPathComponent("config.json") }
     public var modelURL: URL { url.appendingPathComponent("model.safetensors") }
     public var metricsURL: URL { url.appendingPathComponent("metrics.json") }
+    public var figuresURL: URL { url.appendingPathComponent("figures", isDirectory: true) }
+    public var reportURL: URL { url.appendingPathComponent("report.html") }
 
     /// Writes `value` as pretty, key-sorted JSON.
     public func writeJSON<Value: Encodable>(_ value: Value, to fileURL: URL) throws {

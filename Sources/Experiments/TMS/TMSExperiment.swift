@@ -10,6 +10,8 @@ public enum TMSExperiment {
         public var folder: RunFolder
         public var model: ToyModel
         public var metrics: TMSMetrics
+        /// The run's report.html (its figures are in the folder's figures/).
+        public var report: URL
     }
 
     /// Trains and measures without writing anything.
@@ -23,11 +25,12 @@ public enum TMSExperiment {
                                            importance: importance, settings: config.training, progress: progress)
         let seconds = Date().timeIntervalSince(start)
         let geometry = SuperpositionMetrics.perInstance(result.model)
+        let shapes = FeatureGeometry.perInstance(result.model, metrics: geometry)
         let probabilities = try config.featureProbability.resolve(instanceCount: config.instances)
         let instances = (0..<config.instances).map { i in
             TMSMetrics.Instance(index: i, featureProbability: probabilities[i], sparsity: 1 - probabilities[i],
                                 evaluationLoss: result.evaluationLoss[i], finalTrainingLoss: result.finalTrainingLoss[i],
-                                geometry: geometry[i])
+                                geometry: geometry[i], featureGeometry: shapes[i])
         }
         let threads = config.training.threads == 0 ? min(ProcessInfo.processInfo.activeProcessorCount, config.instances) : min(config.training.threads, config.instances)
         let metrics = TMSMetrics(
@@ -40,7 +43,8 @@ public enum TMSExperiment {
         return (result.model, metrics)
     }
 
-    /// Trains, measures and writes `config.json`, `model.safetensors` and `metrics.json` to a new run folder under `root`.
+    /// Trains, measures and writes `config.json`, `model.safetensors`, `metrics.json`, `figures/*.svg`
+    /// and `report.html` to a new run folder under `root`.
     public static func run(_ config: TMSConfig, under root: URL,
                            progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> Outcome {
         try config.validate()
@@ -50,6 +54,7 @@ public enum TMSExperiment {
         try folder.writeJSON(config, to: folder.configURL)
         try ToyModelCheckpoint.save(model, to: folder.modelURL)
         try folder.writeJSON(metrics, to: folder.metricsURL)
-        return Outcome(folder: folder, model: model, metrics: metrics)
+        let report = try TMSReport(config: config, metrics: metrics, model: model).write(to: folder)
+        return Outcome(folder: folder, model: model, metrics: metrics, report: report)
     }
 }

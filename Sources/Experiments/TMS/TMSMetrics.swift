@@ -16,6 +16,9 @@ public struct TMSMetrics: Codable, Sendable {
         public var finalTrainingLoss: Float
         /// Geometry of W: norms, superposition, feature dimensionality, dimensions per feature.
         public var geometry: SuperpositionMetrics
+        /// Which polytopes the represented features form (dedicated, antipodal pairs, pentagons, …).
+        /// Nil in metrics.json files written before it existed; `TMSReport` fills it in from the model.
+        public var featureGeometry: FeatureGeometry? = nil
     }
 
     public var experiment: String

@@ -21,13 +21,15 @@ struct Inspect: ParsableCommand {
             return
         }
         print("\(model): \(loaded.kind.rawValue) model, \(loaded.instanceCount) instances, n=\(loaded.featureCount), m=\(loaded.hiddenCount)")
-        print("  instance  represented  dims/feature  mean D_i (represented)")
+        let shapes = FeatureGeometry.perInstance(loaded, metrics: metrics)
+        print("  instance  represented  dims/feature  mean D_i (represented)  geometry")
         for (index, instance) in metrics.enumerated() {
             let represented = zip(instance.featureNorms, instance.featureDimensionality)
                 .filter { $0.0 > SuperpositionMetrics.representationThreshold }.map(\.1)
             let meanD = represented.isEmpty ? "-" : String(format: "%.3f", Double(represented.reduce(0, +)) / Double(represented.count))
             let dims = instance.dimensionsPerFeature.map { String(format: "%.3f", Double($0)) } ?? "-"
-            print(String(format: "  %8d  %4d of %-4d  %-12@  %@", index, instance.representedFeatureCount, loaded.featureCount, dims, meanD))
+            print(String(format: "  %8d  %4d of %-4d  ", index, instance.representedFeatureCount, loaded.featureCount)
+                  + dims.padded(to: 12) + "  " + meanD.padded(to: 22) + "  " + shapes[index].countSummary)
         }
     }
 }

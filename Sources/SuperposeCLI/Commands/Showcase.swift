@@ -5,7 +5,7 @@ import Foundation
 /// `superpose showcase` (the default): T1 and T2 at the reference settings, in a few seconds.
 struct Showcase: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train T1 (5→2) and T2 (20→5) at the reference settings and write their run folders.")
+        abstract: "Train T1 (5→2) and T2 (20→5) at the reference settings and write their run folders and reports.")
 
     @Option(name: .shortAndLong, help: "Folder to put the run folders in.") var output: String = "runs"
     @Option(help: "Random seed.") var seed: UInt64 = 0

@@ -11,7 +11,7 @@ struct TMS: ParsableCommand {
         discussion: """
         Start from a preset (T1: 5→2, T2: 20→5, T3: 100→20, T4: 200→20) or a JSON config written by an
         earlier run (its config.json); any option given overrides it. Writes a run folder with
-        config.json, model.safetensors and metrics.json.
+        config.json, model.safetensors, metrics.json, figures/*.svg and report.html.
         """)
 
     @Option(help: "Preset to start from: T1, T2, T3 or T4.") var preset: String?
