@@ -154,6 +154,25 @@ void ck_sample_features(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint6
 /* The fused step                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
+void ck_sample_feature_pairs(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t pairs, const uint64_t *threshold,
+                             int anticorrelated, float low, float scale, float *x) {
+    ck_rng stream = {{lanes->s0[0], lanes->s1[0], lanes->s2[0], lanes->s3[0]}};
+    for (ptrdiff_t b = 0; b < rows; ++b) {
+        float *row = x + b * 2 * pairs;
+        for (ptrdiff_t k = 0; k < pairs; ++k) {
+            const uint64_t decide = ck_rng_next(&stream), values = ck_rng_next(&stream);
+            const int active = (decide >> 32) < threshold[k];
+            const float first = low + scale * ((float)(int32_t)(values & 0xFFFFFF) * 0x1p-24f);
+            const float second = low + scale * ((float)(int32_t)((values >> 24) & 0xFFFFFF) * 0x1p-24f);
+            const int first_only = (decide & 1) != 0; /* anticorrelated: which one is present */
+            row[2 * k] = active && (!anticorrelated || first_only) ? first : 0.0f;
+            row[2 * k + 1] = active && (!anticorrelated || !first_only) ? second : 0.0f;
+        }
+    }
+    lanes->s0[0] = stream.s[0]; lanes->s1[0] = stream.s[1];
+    lanes->s2[0] = stream.s[2]; lanes->s3[0] = stream.s[3];
+}
+
 void ck_sample_features_portable(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
                                  float low, float scale, const float *table, ptrdiff_t table_count, float *x) {
     if (rows <= 0 || n <= 0) return;

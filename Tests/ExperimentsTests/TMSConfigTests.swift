@@ -40,7 +40,7 @@ final class TMSConfigTests: XCTestCase {
         config = TMSPreset.t1.config
         config.importance = .explicit([1, 2])
         XCTAssertThrowsError(try config.validate()) { XCTAssertEqual("\($0)", "importance lists 2 values for 5 features") }
-        XCTAssertThrowsError(try TMSPreset.named("T7")) { XCTAssertTrue("\($0)".contains("T1, T2, T3, T4")) }
+        XCTAssertThrowsError(try TMSPreset.named("T7")) { XCTAssertTrue("\($0)".contains("T1, T2, T3, T4, T6-correlated, T6-anticorrelated")) }
         XCTAssertEqual(try TMSPreset.named("t2"), .t2)
     }
 }

@@ -17,6 +17,14 @@ extern "C" {
 void ck_sample_features(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
                         float low, float scale, const float *table, ptrdiff_t table_count, float *x);
 
+/// Draws a dense batch of feature pairs, `x: [rows, 2 · pairs]` (features 2k and 2k + 1 form pair k),
+/// from lane 0 of `lanes`. Correlated (`anticorrelated == 0`): both features of a pair are present
+/// together with probability `threshold[k] / 2^32`. Anticorrelated: the pair is active with that
+/// probability and then exactly one of its features, each equally likely, is present (pass twice the
+/// per-feature probability to keep each feature's own rate). Values are `low + scale · u` as above.
+void ck_sample_feature_pairs(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t pairs, const uint64_t *threshold,
+                             int anticorrelated, float low, float scale, float *x);
+
 /// `ck_sample_features` without the AVX2 path, for checking that both paths draw the same batch.
 void ck_sample_features_portable(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
                                  float low, float scale, const float *table, ptrdiff_t table_count, float *x);

@@ -113,6 +113,9 @@ extension TMSReport {
             ("importance", describe(config.importance) + ": " + ReportFormat.list(metrics.importance)),
             ("feature probability p", describe(config.featureProbability) + ": " + ReportFormat.list(probabilities)),
             ("feature values", describe(config.featureValues)),
+            ("feature correlation", config.correlation == .independent ? "independent"
+                : config.correlation == .correlatedPairs ? "correlated pairs (2k, 2k + 1 present together)"
+                : "anticorrelated pairs (2k, 2k + 1 never present together)"),
             ("steps", ReportFormat.integer(training.steps)),
             ("batch size", ReportFormat.integer(training.batchSize)),
             ("optimizer", "AdamW, learning rate \(ReportFormat.number(training.learningRate)), weight decay \(ReportFormat.number(training.weightDecay))"),

@@ -17,6 +17,8 @@ public struct TMSConfig: Codable, Equatable, Sendable {
     public var importance: ImportanceLaw = .uniform
     public var featureProbability: FeatureProbabilityLaw = .constant(1)
     public var featureValues: FeatureValues = .unitInterval
+    /// Independent features, or correlated / anticorrelated pairs (2k, 2k + 1).
+    public var correlation: FeatureCorrelation = .independent
     public var training: TrainingSettings = TrainingSettings()
     /// Settings the papers do not state, with the value chosen and why; shown in the report.
     public var notes: [String] = []
@@ -29,7 +31,7 @@ public struct TMSConfig: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, features, hidden, instances, importance, featureProbability, featureValues, training, notes
+        case name, kind, features, hidden, instances, importance, featureProbability, featureValues, correlation, training, notes
     }
 
     /// Decodes a config; only name, features, hidden and instances are required, the rest default.
@@ -43,6 +45,7 @@ public struct TMSConfig: Codable, Equatable, Sendable {
         importance = try c.decodeIfPresent(ImportanceLaw.self, forKey: .importance) ?? importance
         featureProbability = try c.decodeIfPresent(FeatureProbabilityLaw.self, forKey: .featureProbability) ?? featureProbability
         featureValues = try c.decodeIfPresent(FeatureValues.self, forKey: .featureValues) ?? featureValues
+        correlation = try c.decodeIfPresent(FeatureCorrelation.self, forKey: .correlation) ?? correlation
         training = try c.decodeIfPresent(TrainingSettings.self, forKey: .training) ?? training
         notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? notes
     }
@@ -57,13 +60,13 @@ public struct TMSConfig: Codable, Equatable, Sendable {
         if let problem = training.problem { throw ExperimentError(problem) }
         if let problem = featureValues.problem { throw ExperimentError(problem) }
         _ = try importance.resolve(featureCount: features)
-        _ = try featureProbability.resolve(instanceCount: instances)
+        if let problem = try distribution().problem { throw ExperimentError(problem) }
     }
 
     /// The data distribution, `[instance, n]` probabilities.
     public func distribution() throws -> FeatureDistribution {
         FeatureDistribution(instanceProbabilities: try featureProbability.resolve(instanceCount: instances),
-                            featureCount: features, values: featureValues)
+                            featureCount: features, values: featureValues, correlation: correlation)
     }
 
     /// `[instance, n]` importances.

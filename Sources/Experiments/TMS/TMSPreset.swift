@@ -10,6 +10,12 @@ public enum TMSPreset: String, CaseIterable, Codable, Sendable {
     case t3 = "T3"
     /// n = 200, m = 20, importance 1, 20 instances: feature geometry and dimensionality.
     case t4 = "T4"
+    /// n = 4, m = 2 as two correlated pairs (each pair present together): features of a pair
+    /// should avoid interfering, i.e. sit orthogonally rather than antipodally.
+    case t6Correlated = "T6-correlated"
+    /// n = 4, m = 2 as two anticorrelated pairs (never present together): a pair should share a
+    /// dimension antipodally, since its features never interfere.
+    case t6Anticorrelated = "T6-anticorrelated"
 
     public var config: TMSConfig {
         var config: TMSConfig
@@ -27,6 +33,11 @@ public enum TMSPreset: String, CaseIterable, Codable, Sendable {
             config = TMSConfig(name: rawValue, features: 200, hidden: 20, instances: 20)
             config.importance = .uniform
             config.notes.append("Feature probabilities for T4 are not stated in EXPERIMENTS.md; chosen as the notebook's other sweeps, 20^(−linspace(0, 1, 20)), i.e. 1/(1−S) from 1 to 20.")
+        case .t6Correlated, .t6Anticorrelated:
+            config = TMSConfig(name: rawValue, features: 4, hidden: 2, instances: 10)
+            config.importance = .uniform
+            config.correlation = self == .t6Correlated ? .correlatedPairs : .anticorrelatedPairs
+            config.notes.append("T6 sizes are not stated in EXPERIMENTS.md; chosen n = 4 features as two pairs in m = 2 dimensions, importance 1, p from 1 to 0.05 as in T1, so each pair's geometry can be read off the arrow plot.")
         }
         config.featureProbability = .logSpaced(densest: 1, sparsest: 0.05)
         config.training.seed = 0

@@ -9,12 +9,13 @@ struct TMS: ParsableCommand {
         commandName: "tms",
         abstract: "Train a Toy Models of Superposition experiment (a preset or your own settings).",
         discussion: """
-        Start from a preset (T1: 5→2, T2: 20→5, T3: 100→20, T4: 200→20) or a JSON config written by an
+        Start from a preset (T1: 5→2, T2: 20→5, T3: 100→20, T4: 200→20, T6-correlated and
+        T6-anticorrelated: two feature pairs in 2 dimensions) or a JSON config written by an
         earlier run (its config.json); any option given overrides it. Writes a run folder with
         config.json, model.safetensors, metrics.json, figures/*.svg and report.html.
         """)
 
-    @Option(help: "Preset to start from: T1, T2, T3 or T4.") var preset: String?
+    @Option(help: "Preset to start from: T1, T2, T3, T4, T6-correlated or T6-anticorrelated.") var preset: String?
     @Option(help: "JSON config file to start from (e.g. a run's config.json).") var config: String?
     @Option(name: .customLong("n"), help: "Number of features n.") var features: Int?
     @Option(name: .customLong("m"), help: "Number of hidden dimensions m.") var hidden: Int?
@@ -29,6 +30,7 @@ struct TMS: ParsableCommand {
     @Option(help: "Importance law: 'uniform', 'geometric:R' (I_i = R^i) or a comma-separated list.") var importance: String?
     @Option(help: "Feature probabilities: 'P' for all instances, 'log:DENSEST:SPARSEST', or a comma-separated list per instance.")
     var featureProbability: String?
+    @Option(help: "Feature correlation: independent, correlatedPairs or anticorrelatedPairs.") var correlation: String?
     @Option(help: "Threads (0: one per core). Results do not depend on it.") var threads: Int?
     @Option(name: .shortAndLong, help: "Folder to put the run folder in.") var output: String = "runs"
     @Flag(help: "No progress output.") var quiet = false
@@ -74,6 +76,12 @@ struct TMS: ParsableCommand {
         }
         if let seed { config.training.seed = seed }
         if let threads { config.training.threads = threads }
+        if let correlation {
+            guard let value = FeatureCorrelation(rawValue: correlation) else {
+                throw ExperimentError("unknown correlation '\(correlation)'; choose \(FeatureCorrelation.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            config.correlation = value
+        }
         if let importance { config.importance = try OptionParsing.importance(importance) }
         if let featureProbability { config.featureProbability = try OptionParsing.featureProbability(featureProbability) }
         try config.validate()

@@ -1,3 +1,4 @@
+import Foundation
 import CKernels
 import TensorCore
 
@@ -25,29 +26,53 @@ public enum FeatureValues: Codable, Equatable, Sendable {
     }
 }
 
-/// The synthetic data of the Toy Models: each feature is present independently with its own
-/// probability, and takes a value from `values` when present.
+/// How the presence of features depends on each other (Toy Models, "Correlated and anticorrelated features").
+public enum FeatureCorrelation: String, Codable, CaseIterable, Sendable {
+    /// Each feature present independently.
+    case independent
+    /// Features 2k and 2k + 1 are present together or not at all, each pair with the first feature's probability.
+    case correlatedPairs
+    /// Features 2k and 2k + 1 are never present together; each is present with its own probability p
+    /// (the pair is active with probability 2p, then one of the two at random).
+    case anticorrelatedPairs
+}
+
+/// The synthetic data of the Toy Models: each feature is present with its own probability, and
+/// takes a value from `values` when present.
 ///
 /// `probabilities: [instance, n]` — one row per model instance, so a sweep over sparsity trains
 /// every density at once.
 public struct FeatureDistribution: Equatable, Sendable {
     public var probabilities: Tensor
     public var values: FeatureValues
+    public var correlation: FeatureCorrelation = .independent
 
     public var instanceCount: Int { probabilities.shape[0] }
     public var featureCount: Int { probabilities.shape[1] }
 
     /// - Parameter probabilities: `[instance, n]`, each in [0, 1].
-    public init(probabilities: Tensor, values: FeatureValues = .unitInterval) {
+    public init(probabilities: Tensor, values: FeatureValues = .unitInterval, correlation: FeatureCorrelation = .independent) {
         precondition(probabilities.rank == 2, "probabilities must be [instance, n], got \(probabilities.shape)")
         self.probabilities = probabilities
         self.values = values
+        self.correlation = correlation
     }
 
     /// One probability per instance, shared by all `featureCount` features of that instance.
-    public init(instanceProbabilities: [Float], featureCount: Int, values: FeatureValues = .unitInterval) {
+    public init(instanceProbabilities: [Float], featureCount: Int, values: FeatureValues = .unitInterval,
+                correlation: FeatureCorrelation = .independent) {
         let rows = instanceProbabilities.flatMap { Array(repeating: $0, count: featureCount) }
-        self.init(probabilities: Tensor(shape: [instanceProbabilities.count, featureCount], scalars: rows), values: values)
+        self.init(probabilities: Tensor(shape: [instanceProbabilities.count, featureCount], scalars: rows),
+                  values: values, correlation: correlation)
+    }
+
+    /// A one-line error when this distribution cannot be sampled, nil when it can.
+    public var problem: String? {
+        if let problem = values.problem { return problem }
+        guard correlation != .independent else { return nil }
+        if featureCount % 2 != 0 { return "\(correlation.rawValue) needs an even number of features, got \(featureCount)" }
+        if case .discrete = values { return "\(correlation.rawValue) supports uniform or constant feature values, not discrete" }
+        return nil
     }
 
     /// Draws a batch for every instance: `x: [instance, batch, n]`. Instance i draws from its own
@@ -81,6 +106,10 @@ public struct FeatureDistribution: Equatable, Sendable {
         case let .constant(value): (value, 0, [])
         case let .discrete(list): (0, 0, list)
         }
+        if correlation != .independent {
+            samplePairs(thresholds: thresholds, batchSize: batchSize, lanes: &lanes, low: low, scale: scale, into: x)
+            return
+        }
         lanes.withState { state in
             thresholds.withUnsafeBufferPointer { thresholds in
                 table.withUnsafeBufferPointer { table in
@@ -90,6 +119,19 @@ public struct FeatureDistribution: Equatable, Sendable {
             }
         }
     }
-}
 
-import Foundation
+    /// Pairs (2k, 2k + 1) drawn together: pair k uses feature 2k's probability, doubled when the
+    /// pair is anticorrelated so that each feature keeps probability p.
+    func samplePairs(thresholds: [UInt64], batchSize: Int, lanes: inout RandomLanes, low: Float, scale: Float,
+                     into x: UnsafeMutablePointer<Float>) {
+        precondition(problem == nil, problem ?? "")
+        let anticorrelated = correlation == .anticorrelatedPairs
+        let pairThresholds = stride(from: 0, to: featureCount, by: 2).map { i in
+            anticorrelated ? min(2 * thresholds[i], 1 << 32) : thresholds[i]
+        }
+        lanes.withState { state in
+            ck_sample_feature_pairs(state, batchSize, featureCount / 2, pairThresholds,
+                                    anticorrelated ? 1 : 0, low, scale, x)
+        }
+    }
+}

@@ -144,7 +144,7 @@ final class GroupTrainer {
         m = model.hiddenCount; n = model.featureCount
         self.distribution = FeatureDistribution(
             probabilities: Tensor(shape: [instances.count, n], scalars: Array(distribution.probabilities.scalars[instances.lowerBound * n ..< instances.upperBound * n])),
-            values: distribution.values)
+            values: distribution.values, correlation: distribution.correlation)
         self.importance = Array(importance.scalars[instances.lowerBound * n ..< instances.upperBound * n])
         self.settings = settings
         parameters = [
