@@ -4,9 +4,9 @@
  *     C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C
  *
  * Both operands are addressed through a (row stride, column stride) pair, so the four transpose
- * combinations share every code path below; only the packing routines see the difference.
+ * combinations share the code paths below; only packing and loading see the difference.
  *
- * Packed path (Goto / BLIS blocking), used for everything that is not small or skinny:
+ * Packed path (Goto / BLIS blocking), the general case:
  *
  *   for jc in 0..<n  step NC                        column block of B and C
  *     for pc in 0..<k  step KC                      rank-kc update (KC balanced over k)
@@ -16,18 +16,24 @@
  *         pack A[ic.., pc..] -> Ap: 6 x kc micro-panels, zero padded; Ap (<= 144 x 256) in L2
  *         for jr in 0..<nc step 16                   one B micro-panel, stays in L1
  *           for ir in 0..<mc step 6                  one A micro-panel
- *             6x16 microkernel: 12 ymm accumulators, per k step 2 loads of B,
- *             6 broadcasts of A, 12 FMAs; then C = alpha * acc + beta * C
- *             (beta only on the first pc block; edge tiles go through a scratch tile).
+ *             6x16 microkernel: 12 ymm accumulators; per k step 2 loads of B, 6 broadcasts
+ *             of A, 12 FMAs; then C = alpha * acc + beta * C (beta on the first pc block only;
+ *             ragged edge tiles go through a scratch tile). The C tile is prefetched first.
  *
- *   An 8-wide last B micro-panel runs a 12x8 kernel over two A micro-panels, so narrow column
- *   edges (n % 16 <= 8) cost half of a 16-wide tile and still keep 12 independent FMA chains.
+ *   An 8-wide last B micro-panel runs a 12x8 kernel over two A micro-panels, so a narrow column
+ *   edge (n % 16 <= 8) costs half of a 16-wide tile and still keeps 12 FMA chains in flight.
  *
- * Direct path, used when n <= 24 (and for tiny problems): no packing of A at all. Rows of C are
- * computed R at a time against up to three 8-wide column vectors of op(B), reading A in place and
- * B rows with masked loads for the ragged last vector (op(B) is first copied to a row-major
- * scratch when B is transposed). This is what the skinny products of small models hit, where
- * packing would cost as much as the arithmetic.
+ * Streaming path: row-major op(A) and a packed B k-block (kc x n) that fits in L2 (n up to a
+ * few hundred). A is not packed: each 6-row strip is read in place, stays in L1, and meets every
+ * B micro-panel in turn with the same microkernels. The k blocks are as deep as L2 allows (up to
+ * 1024), so C is revisited rarely. This is the path of benchmark shapes like (2048, 1000, 100).
+ *
+ * Direct path, n <= 24 (skinny outputs of small models): no packing of A. Tiles of 3-8 rows of C
+ * against 1-3 eight-wide column vectors, A broadcast in place, B rows read in place (a ragged or
+ * transposed 8-column group is first copied to a zero-padded [k][8] block).
+ *
+ * Column path, n <= 6 and small k: vectorised down the columns of C instead, with 8 x 8
+ * transposes of A on the way in and of C on the way out, so narrow C does not waste lanes.
  *
  * The AVX2/FMA functions carry __attribute__((target("avx2,fma"))) and are selected at run time
  * with __builtin_cpu_supports, so the file needs no compiler flags. Other CPUs (and non-x86)
@@ -52,6 +58,7 @@
 #include <pthread.h>
 #define CK_PTHREADS 1
 #else
+#include <malloc.h>
 #define CK_PTHREADS 0
 #endif
 
@@ -171,7 +178,9 @@ static scratch_space *scratch_get(void) {
     return s;
 }
 #else
-static scratch_space *scratch_get(void) { return NULL; } /* falls back to the portable path */
+/* Without pthreads there is no thread-exit hook: the buffers of a finished thread are not freed. */
+static _Thread_local scratch_space thread_scratch;
+static scratch_space *scratch_get(void) { return &thread_scratch; }
 #endif
 
 /* ------------------------------------------------------------------------------------------ */
@@ -191,9 +200,10 @@ enum {
     NC = 4096,  /* columns of a packed B block (multiple of NR) */
     PAD = 16,   /* slack floats after packed buffers (overlapping 8-wide stores) */
     STREAM_MAX_B = 128 * 1024, /* floats of packed B (kc x n) the streaming path keeps in L2 */
-    DIRECT_MAX_N = 24,
-    COLUMN_MAX_N = 6,
-    COLUMN_MAX_KN = 512, /* k * n limit of the column path (its broadcast B is on the stack) */
+    STREAM_KC = 1024,  /* deepest k block of the streaming path (a 6 x kc strip of A in L1) */
+    DIRECT_MAX_N = 24,  /* the direct path takes n <= 24 (up to 3 vectors per row) */
+    COLUMN_MAX_N = 6,   /* the column path takes n <= 6 ... */
+    COLUMN_MAX_K = 32,  /* ... and k <= 32 (its copies of A and B live on the stack) */
 };
 
 /* ---- packing ------------------------------------------------------------------------------ */
@@ -317,11 +327,15 @@ CK_TARGET static void pack_block_rows(float *dst, ptrdiff_t total, int W, int na
             }
         }
         if (w) { /* ragged last panel, zero padded (wlast is 6, 8 or 16) */
-            float group[16];
-            _mm256_storeu_ps(group, _mm256_maskload_ps(src + j, lo));
-            _mm256_storeu_ps(group + 8, _mm256_maskload_ps(src + j + 8, hi));
+            const __m256 x = _mm256_maskload_ps(src + j, lo);
             float *d = dst + j * kc + p * wlast;
-            for (int r = 0; r < wlast; ++r) d[r] = group[r];
+            if (wlast == 6) {
+                _mm_storeu_ps(d, _mm256_castps256_ps128(x));
+                _mm_storel_pi((__m64 *)(d + 4), _mm256_extractf128_ps(x, 1));
+            } else {
+                _mm256_storeu_ps(d, x);
+                if (wlast == 16) _mm256_storeu_ps(d + 8, _mm256_maskload_ps(src + j + 8, hi));
+            }
         }
     }
 }
@@ -553,6 +567,19 @@ CK_TARGET static int gemm_packed(const gemm_args *g) {
 
 /* ---- streaming path (row-major A, narrow B) ------------------------------------------------ */
 
+/* Whether B's k-blocks, at the packed path's depth, fit the streaming path's L2 budget. */
+static int stream_fits(const gemm_args *g) {
+    return min_pd(g->k, KC) * round_up(g->n, NR) <= STREAM_MAX_B;
+}
+
+/* Depth of the streaming path's k blocks: as deep as the budget allows, up to STREAM_KC, so C
+ * is updated in as few passes as possible; balanced over k. */
+static ptrdiff_t stream_kc(ptrdiff_t k, ptrdiff_t n) {
+    const ptrdiff_t deepest = min_pd(STREAM_KC, STREAM_MAX_B / round_up(n, NR));
+    const ptrdiff_t blocks = (k + deepest - 1) / deepest;
+    return (k + blocks - 1) / blocks;
+}
+
 /*
  * When op(A) is row-major and the packed k-block of B is small enough to stay in L2, A need not be
  * packed at all: each 6-row strip of A is read in place (and stays in L1) while it meets every
@@ -562,7 +589,7 @@ CK_TARGET static int gemm_packed(const gemm_args *g) {
  */
 CK_TARGET static int gemm_stream_a(const gemm_args *g) {
     const ptrdiff_t m = g->m, n = g->n, k = g->k, lda = g->ars;
-    const ptrdiff_t kcmax = balanced_kc(k);
+    const ptrdiff_t kcmax = stream_kc(k, n);
     scratch_space *s = scratch_get();
     if (!s) return 0;
     float *bp = scratch_reserve(&s->b, (size_t)(kcmax * round_up(n, NR) + PAD));
@@ -703,7 +730,7 @@ static const int direct_height[3] = {8, 6, 3};
 /* Direct path: C = alpha * op(A) * op(B) + beta * C without packing A. A row-major op(B) is read
  * in place except for a ragged last 8-column group; a transposed one is copied whole. Copies are
  * zero-padded [k][8] blocks. Columns go in chunks of 1-3 vectors (3 only for the last 17-24
- * columns), rows in tiles of 8/6/4. Returns 0 (having done nothing) without scratch memory. */
+ * columns), rows in tiles of 8/6/3. Returns 0 (having done nothing) without scratch memory. */
 CK_TARGET static int gemm_direct(const gemm_args *g) {
     const ptrdiff_t n = g->n, k = g->k, vectors = (n + 7) / 8;
     const int in_place = g->bcs == 1;
@@ -760,32 +787,51 @@ CK_TARGET static int gemm_direct(const gemm_args *g) {
     return 1;
 }
 
-/* ---- column path (n <= 8) ---------------------------------------------------------------- */
+/* ---- column path (n <= 6, k <= 32) ------------------------------------------------------- */
 
 /*
- * Eight rows of C at a time, vectorised down the columns of C. Each 8 x 8 block of op(A) is
- * transposed in registers (or loaded directly when A is transposed), and op(B) is broadcast once
- * per call into `bb`, so a k step is N FMAs on full vectors with a plain load for B, instead of
- * 8 broadcasts and 8 FMAs on N-wide rows. The N result columns are transposed back into rows on
- * the way out. For very narrow C, where row tiles waste most vector lanes.
+ * Eight rows of C at a time, vectorised down the columns of C. The 8 x k block of op(A) is first
+ * transposed into `at` (or copied, when A is stored transposed) and op(B) is broadcast once per
+ * call into `bb`, so a k step is N FMAs on full vectors fed by plain loads, instead of 8
+ * broadcasts and 8 FMAs on N-wide rows. The N result columns are transposed back into rows on
+ * the way out. For very narrow C, where row tiles would waste most vector lanes.
  */
-CK_INLINE void column_block(const int N, const gemm_args *g, const __m256 *bb, ptrdiff_t i, __m256 valpha) {
-    __m256 ccol[8];
-    for (int j = 0; j < 8; ++j) ccol[j] = _mm256_setzero_ps();
+
+/* at[p] = op(A)[i ..< i+8, p] for p < k (k rounded up to 8, zero filled). */
+CK_INLINE void column_load_a(const gemm_args *g, ptrdiff_t i, __m256 *at) {
     for (ptrdiff_t p0 = 0; p0 < g->k; p0 += 8) {
         const int depth = (int)min_pd(8, g->k - p0);
-        __m256 acol[8];
         if (g->acs == 1) {
             const __m256i kmask = lane_mask(depth);
-            for (int r = 0; r < 8; ++r) acol[r] = _mm256_maskload_ps(g->a + (i + r) * g->ars + p0, kmask);
-            transpose8(acol);
+            __m256 r[8];
+            for (int x = 0; x < 8; ++x) r[x] = _mm256_maskload_ps(g->a + (i + x) * g->ars + p0, kmask);
+            transpose8(r);
+            for (int q = 0; q < 8; ++q) at[p0 + q] = r[q];
         } else {
-            for (int q = 0; q < depth; ++q) acol[q] = _mm256_loadu_ps(g->a + (p0 + q) * g->acs + i);
+            for (int q = 0; q < depth; ++q) at[p0 + q] = _mm256_loadu_ps(g->a + (p0 + q) * g->acs + i);
         }
-        const __m256 *bq = bb + p0 * N;
-        for (int q = 0; q < depth; ++q, bq += N)
-            for (int j = 0; j < N; ++j) ccol[j] = _mm256_fmadd_ps(acol[q], bq[j], ccol[j]);
     }
+}
+
+CK_INLINE void column_block(const int N, const gemm_args *g, const __m256 *bb, __m256 *at, ptrdiff_t i,
+                            __m256 valpha) {
+    column_load_a(g, i, at);
+    /* S interleaved accumulator sets (over k) keep S * N >= 8 independent FMA chains in flight. */
+    const int S = N == 1 ? 8 : N == 2 ? 4 : N <= 4 ? 3 : 2;
+    __m256 acc[24];
+    for (int x = 0; x < S * N; ++x) acc[x] = _mm256_setzero_ps();
+    ptrdiff_t p = 0;
+    for (; p + S <= g->k; p += S)
+        for (int s = 0; s < S; ++s)
+            for (int j = 0; j < N; ++j)
+                acc[s * N + j] = _mm256_fmadd_ps(at[p + s], bb[(p + s) * N + j], acc[s * N + j]);
+    for (; p < g->k; ++p)
+        for (int j = 0; j < N; ++j) acc[j] = _mm256_fmadd_ps(at[p], bb[p * N + j], acc[j]);
+
+    __m256 ccol[8];
+    for (int j = 0; j < 8; ++j) ccol[j] = j < N ? acc[j] : _mm256_setzero_ps();
+    for (int s = 1; s < S; ++s)
+        for (int j = 0; j < N; ++j) ccol[j] = _mm256_add_ps(ccol[j], acc[s * N + j]);
     transpose8(ccol);
     for (int r = 0; r < 8; ++r) store_partial(g->c + (i + r) * g->ldc, ccol[r], valpha, g->beta, N);
 }
@@ -795,21 +841,20 @@ typedef void (*column_kernel)(const gemm_args *, const __m256 *, ptrdiff_t);
 #define CK_COLUMN_KERNEL(N)                                                                      \
     CK_TARGET static void column_rows_##N(const gemm_args *g, const __m256 *bb, ptrdiff_t rows) { \
         const __m256 valpha = _mm256_set1_ps(g->alpha);                                           \
-        for (ptrdiff_t i = 0; i < rows; i += 8) column_block(N, g, bb, i, valpha);              \
+        __m256 at[COLUMN_MAX_K];                                                                  \
+        for (ptrdiff_t i = 0; i < rows; i += 8) column_block(N, g, bb, at, i, valpha);          \
     }
-CK_COLUMN_KERNEL(1) CK_COLUMN_KERNEL(2) CK_COLUMN_KERNEL(3) CK_COLUMN_KERNEL(4)
-CK_COLUMN_KERNEL(5) CK_COLUMN_KERNEL(6) CK_COLUMN_KERNEL(7) CK_COLUMN_KERNEL(8)
+CK_COLUMN_KERNEL(1) CK_COLUMN_KERNEL(2) CK_COLUMN_KERNEL(3)
+CK_COLUMN_KERNEL(4) CK_COLUMN_KERNEL(5) CK_COLUMN_KERNEL(6)
 #undef CK_COLUMN_KERNEL
-static const column_kernel column_kernels[8] = {
-    column_rows_1, column_rows_2, column_rows_3, column_rows_4,
-    column_rows_5, column_rows_6, column_rows_7, column_rows_8,
+static const column_kernel column_kernels[COLUMN_MAX_N] = {
+    column_rows_1, column_rows_2, column_rows_3, column_rows_4, column_rows_5, column_rows_6,
 };
 
-/* Column path for rows in multiples of 8 (n <= 8, k * n <= COLUMN_MAX_KN); the remaining m % 8
- * rows take the direct path. */
+/* Column path for the rows in multiples of 8; the remaining m % 8 rows take the direct path. */
 CK_TARGET static int gemm_columns(const gemm_args *g) {
     const ptrdiff_t n = g->n, k = g->k, full = g->m / 8 * 8;
-    __m256 bb[COLUMN_MAX_KN];
+    __m256 bb[COLUMN_MAX_K * COLUMN_MAX_N];
     for (ptrdiff_t p = 0; p < k; ++p)
         for (ptrdiff_t j = 0; j < n; ++j) bb[p * n + j] = _mm256_set1_ps(g->b[p * g->brs + j * g->bcs]);
     column_kernels[n - 1](g, bb, full);
@@ -823,10 +868,17 @@ CK_TARGET static int gemm_columns(const gemm_args *g) {
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
+/* Where the column path beats the direct one (measured on Zen 4): narrow C and shallow k; with
+ * A stored transposed only for k <= 8. */
+static int use_columns(const gemm_args *g) {
+    if (g->m < 8 || g->n > COLUMN_MAX_N) return 0;
+    return g->k <= (g->acs == 1 && g->n <= 5 ? COLUMN_MAX_K : 8);
+}
+
 CK_TARGET static int gemm_avx2(const gemm_args *g) {
-    if (g->n <= COLUMN_MAX_N && g->k * g->n <= COLUMN_MAX_KN && g->m >= 8) return gemm_columns(g);
+    if (use_columns(g)) return gemm_columns(g);
     if (g->n <= DIRECT_MAX_N) return gemm_direct(g);
-    if (g->acs == 1 && balanced_kc(g->k) * round_up(g->n, NR) <= STREAM_MAX_B) return gemm_stream_a(g);
+    if (g->acs == 1 && stream_fits(g)) return gemm_stream_a(g);
     return gemm_packed(g);
 }
 
@@ -897,8 +949,8 @@ void ck_sgemm_portable(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t 
 /* FMA peak probe                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-static volatile float fma_seed = 0.999f;
-static volatile float fma_sink;
+static volatile float fma_seed = 0.999f;  /* volatile: the compiler cannot fold the chains */
+static _Thread_local volatile float fma_sink; /* keeps the result alive */
 
 #if CK_X86
 /* 12 independent chains x = x * 0.999 + 0.001: each iteration is 12 FMAs of 8 lanes (192 flops).

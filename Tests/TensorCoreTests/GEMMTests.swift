@@ -154,10 +154,14 @@ final class GEMMTests: XCTestCase {
     }
 
     func testBlockBoundaries() {
-        // m > MC (144), k > KC (256) with uneven blocks, n just over a 16 panel / NC (4096).
+        // m > MC (144), k > KC (256) with uneven k blocks, n over a 16 panel, over NC (4096), and
+        // B blocks too big for the streaming path (so row-major A goes through packing too).
         checkAllTransposes(Case(m: 145, n: 300, k: 513, padC: 1, beta: 1))
         checkAllTransposes(Case(m: 290, n: 33, k: 257))
         checkAllTransposes(Case(m: 7, n: 4100, k: 3, alpha: 2, beta: 0.5))
+        checkAllTransposes(Case(m: 7, n: 4200, k: 40, padA: 1, padC: 3))
+        checkAllTransposes(Case(m: 13, n: 1100, k: 300, beta: -1))
+        checkAllTransposes(Case(m: 20, n: 40, k: 2100, padA: 1, alpha: 0.5, beta: 1)) // 3 deep k blocks
         checkAllTransposes(Case(m: 150, n: 56, k: 260, padA: 2, padB: 3, padC: 4))
     }
 
@@ -203,24 +207,24 @@ final class GEMMTests: XCTestCase {
         XCTAssertGreaterThan(GEMMBenchmark.gflops(m: 16, k: 16, n: 16, minimumSeconds: 0.001), 0)
         XCTAssertGreaterThan(GEMMBenchmark.fmaPeakGFLOPS(minimumSeconds: 0.001), 0)
     }
-}
 
-/// Deterministic test data (SplitMix64).
-private struct SplitMix64 {
-    var state: UInt64
+    /// Deterministic test data (SplitMix64).
+    struct SplitMix64 {
+        var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+        init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
 
-    /// Uniform in [-1, 1).
-    mutating func nextUnitFloat() -> Float {
-        Float(next() >> 40) * 0x1p-23 - 1
+        /// Uniform in [-1, 1).
+        mutating func nextUnitFloat() -> Float {
+            Float(next() >> 40) * 0x1p-23 - 1
+        }
     }
 }

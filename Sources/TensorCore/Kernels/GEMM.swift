@@ -5,9 +5,10 @@ import CKernels
 /// `C = alpha * op(A) * op(B) + beta * C`, where `op(A)` is `[m, k]` and `op(B)` is `[k, n]`.
 /// With `transposeA`, `A` is stored `[k, m]` with leading dimension `lda`; likewise for `B`.
 ///
-/// The work is done by the `ck_sgemm` kernel in `CKernels`: a packed, cache-blocked AVX2/FMA kernel
-/// (6x16 register tiles) for general shapes and unpacked kernels for skinny outputs (`n <= 24`),
-/// chosen at run time; CPUs without AVX2/FMA get a portable loop. It runs on the calling thread.
+/// The work is done by `ck_sgemm` in `CKernels`: cache-blocked AVX2/FMA kernels with 6x16 register
+/// tiles over packed panels for general shapes, and unpacked kernels for skinny outputs (`n <= 24`),
+/// chosen at run time; CPUs without AVX2/FMA get a portable loop. It runs on the calling thread
+/// only (callers decide about parallelism) and keeps per-thread packing buffers (up to ~4 MB).
 public enum GEMM {
     /// Multiplies row-major matrices: `c[m, n] = alpha * op(a)[m, k] * op(b)[k, n] + beta * c`.
     ///

@@ -8,8 +8,9 @@ public enum GEMMBenchmark {
     /// GFLOP/s of `GEMM.multiply` for `C[m, n] = A[m, k] * B[k, n]` (row-major, no transposes,
     /// `alpha = 1`, `beta = 0`) on random inputs, counting `2 * m * n * k` flops per call.
     ///
-    /// One warm-up call, then calls are repeated until `minimumSeconds` of monotonic time have
-    /// passed; the result is `2 * m * n * k * calls / seconds / 1e9`.
+    /// After a short warm-up (a tenth of `minimumSeconds`, at least one call), calls are repeated
+    /// until `minimumSeconds` of monotonic time have passed; the result is
+    /// `2 * m * n * k * calls / seconds / 1e9`.
     public static func gflops(m: Int, k: Int, n: Int, minimumSeconds: Double = 0.3) -> Double {
         gflops(m: m, k: k, n: n, transposeA: false, transposeB: false, minimumSeconds: minimumSeconds)
     }
@@ -20,13 +21,13 @@ public enum GEMMBenchmark {
         m: Int, k: Int, n: Int, transposeA: Bool, transposeB: Bool, minimumSeconds: Double = 0.3
     ) -> Double {
         precondition(m > 0 && k > 0 && n > 0, "GEMMBenchmark needs positive sizes, got m=\(m) k=\(k) n=\(n)")
-        var generator = SplitMix64(seed: 0x5EED_6E33)
+        var generator = InputGenerator(seed: 0x5EED_6E33)
         let a = (0..<(m * k)).map { _ in generator.nextUnitFloat() }
         let b = (0..<(k * n)).map { _ in generator.nextUnitFloat() }
         var c = [Float](repeating: 0, count: m * n)
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let flopsPerCall = 2 * Double(m) * Double(n) * Double(k)
-        // Read the clock about every millisecond of work, not after every tiny call.
+        // Read the clock after every ~2 MFLOP of work rather than after every tiny call.
         let callsPerCheck = max(1, Int(2e6 / flopsPerCall))
 
         var calls = 0
@@ -40,7 +41,9 @@ public enum GEMMBenchmark {
                                       b: bBase, ldb: ldb, transposeB: transposeB,
                                       c: cBase, ldc: n)
                     }
-                    run() // warm-up: scratch buffers, caches, clock ramp
+                    // Warm-up: scratch buffers, caches, clock frequency.
+                    let warmUpStart = monotonicSeconds()
+                    repeat { run() } while monotonicSeconds() - warmUpStart < minimumSeconds / 10
                     let start = monotonicSeconds()
                     var elapsed = 0.0
                     repeat {
@@ -75,24 +78,24 @@ public enum GEMMBenchmark {
     private static func monotonicSeconds() -> Double {
         Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
     }
-}
 
-/// A small deterministic generator for benchmark inputs (SplitMix64).
-private struct SplitMix64 {
-    var state: UInt64
+    /// A small deterministic generator for benchmark inputs (SplitMix64).
+    private struct InputGenerator {
+        var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+        init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
 
-    /// Uniform in [-1, 1).
-    mutating func nextUnitFloat() -> Float {
-        Float(next() >> 40) * 0x1p-23 - 1
+        /// Uniform in [-1, 1).
+        mutating func nextUnitFloat() -> Float {
+            Float(next() >> 40) * 0x1p-23 - 1
+        }
     }
 }
