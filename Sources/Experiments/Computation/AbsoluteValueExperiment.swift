@@ -1,0 +1,69 @@
+import Foundation
+import TensorCore
+import ToyModels
+
+/// Runs an `AbsoluteValueConfig`: trains, analyses each neuron, and writes the run folder.
+///
+/// model.safetensors holds `W1: [instance, m, n]` (row k = neuron k's input weights),
+/// `W2: [instance, n, m]` (column k = neuron k's output weights) and `b: [instance, n]`, Float32.
+public enum AbsoluteValueExperiment {
+    public static let inputWeightsName = "W1"
+    public static let outputWeightsName = "W2"
+    public static let biasName = "b"
+
+    public struct Outcome: Sendable {
+        public var folder: RunFolder
+        public var model: AbsoluteValueModel
+        public var metrics: AbsoluteValueMetrics
+        public var report: URL
+    }
+
+    /// Trains and measures without writing anything.
+    public static func train(_ config: AbsoluteValueConfig,
+                             progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> (AbsoluteValueModel, AbsoluteValueMetrics) {
+        try config.validate()
+        let start = Date()
+        let result = AbsoluteValueTrainer.train(neurons: config.neurons, distribution: try config.distribution(),
+                                                importance: try config.importanceTensor(), settings: config.training,
+                                                progress: progress)
+        let seconds = Date().timeIntervalSince(start)
+        let probabilities = try config.featureProbability.resolve(instanceCount: config.instances)
+        let instances = (0..<config.instances).map { i in
+            let s = AbsoluteValueAnalysis.analyse(result.model, instance: i)
+            return AbsoluteValueMetrics.Instance(
+                index: i, featureProbability: probabilities[i], evaluationLoss: result.evaluationLoss[i],
+                finalTrainingLoss: result.finalTrainingLoss[i], monosemanticNeurons: s.monosemanticNeurons,
+                polysemanticNeurons: s.polysemanticNeurons, deadNeurons: s.deadNeurons,
+                representedFeatureCount: s.representedFeatures.count, representedFeatures: s.representedFeatures,
+                motifCount: s.motifs.count, motifs: s.motifs, neurons: s.neurons)
+        }
+        let metrics = AbsoluteValueMetrics(
+            experiment: config.name, features: config.features, neurons: config.neurons,
+            importance: try config.importance.resolve(featureCount: config.features), instances: instances,
+            lossHistory: result.history,
+            timing: .init(trainingSeconds: seconds, stepsPerSecond: Double(config.training.steps) / max(seconds, 1e-9)),
+            criteria: ["readFraction": AbsoluteValueAnalysis.readFraction, "readFloor": AbsoluteValueAnalysis.readFloor,
+                       "asymmetryRatio": AbsoluteValueAnalysis.asymmetryRatio])
+        return (result.model, metrics)
+    }
+
+    /// Trains and writes config.json, model.safetensors, metrics.json, figures/*.svg and report.html.
+    public static func run(_ config: AbsoluteValueConfig, under root: URL,
+                           progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> Outcome {
+        try config.validate()
+        let folder = try RunFolder.create(under: root, experiment: config.name)
+        let (model, metrics) = try train(config, progress: progress)
+        try folder.writeJSON(config, to: folder.configURL)
+        try save(model, to: folder.modelURL)
+        try folder.writeJSON(metrics, to: folder.metricsURL)
+        let report = try AbsoluteValueReport(config: config, metrics: metrics, model: model).write(to: folder)
+        return Outcome(folder: folder, model: model, metrics: metrics, report: report)
+    }
+
+    public static func save(_ model: AbsoluteValueModel, to url: URL) throws {
+        try SafeTensors.write([inputWeightsName: model.inputWeights, outputWeightsName: model.outputWeights, biasName: model.bias],
+                              metadata: ["format": "superposition.absolute-value.v1",
+                                         "layout": "W1: [instance, m, n], W2: [instance, n, m], b: [instance, n]; h = ReLU(W1 x), y = ReLU(W2 h + b)"],
+                              to: url)
+    }
+}
