@@ -36,4 +36,21 @@ extension CommandLineErrorTests {
         let figures = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("figures").path)
         XCTAssertTrue(figures.contains("feature-arrows.svg") && figures.contains("feature-arrows.png"), "\(figures)")
     }
+
+    /// Phase-diagram and absolute-value runs re-render too: the config says which experiment it was.
+    func testReportReRendersPhaseAndAbsoluteValueRuns() throws {
+        for arguments in [["phase", "--preset", "2-1", "--grid", "2", "--steps", "50"], ["abs", "--preset", "small", "--steps", "50"]] {
+            let output = "out-\(arguments[0])"
+            let first = try run(arguments + ["--quiet", "--output", output])
+            XCTAssertEqual(first.status, 0, first.stderr)
+            let root = scratch.appendingPathComponent(output)
+            let folder = root.appendingPathComponent(try FileManager.default.contentsOfDirectory(atPath: root.path)[0])
+            let page = folder.appendingPathComponent("report.html")
+            let original = try Data(contentsOf: page)
+            try FileManager.default.removeItem(at: page)
+            let again = try run(["report", folder.path])
+            XCTAssertEqual(again.status, 0, again.stderr)
+            XCTAssertEqual(try Data(contentsOf: page), original, arguments[0])
+        }
+    }
 }

@@ -66,4 +66,17 @@ public enum AbsoluteValueExperiment {
                                          "layout": "W1: [instance, m, n], W2: [instance, n, m], b: [instance, n]; h = ReLU(W1 x), y = ReLU(W2 h + b)"],
                               to: url)
     }
+
+    /// Reads a model written by `save`; a one-line error if a tensor is missing or misshapen.
+    public static func loadModel(from url: URL) throws -> AbsoluteValueModel {
+        let file = try SafeTensors.read(from: url)
+        let name = url.lastPathComponent
+        guard let w1 = file.tensors[inputWeightsName], let w2 = file.tensors[outputWeightsName], let b = file.tensors[biasName] else {
+            throw ExperimentError("\(name): an absolute-value model needs tensors W1, W2 and b; found \(file.tensors.keys.sorted())")
+        }
+        guard w1.rank == 3, w1.shape.allSatisfy({ $0 > 0 }), w2.shape == [w1.shape[0], w1.shape[2], w1.shape[1]], b.shape == [w1.shape[0], w1.shape[2]] else {
+            throw ExperimentError("\(name): expected W1 [instance, m, n], W2 [instance, n, m], b [instance, n]; got \(w1.shape), \(w2.shape), \(b.shape)")
+        }
+        return AbsoluteValueModel(inputWeights: w1, outputWeights: w2, bias: b)
+    }
 }

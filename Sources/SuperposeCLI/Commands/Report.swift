@@ -11,16 +11,31 @@ struct Report: ParsableCommand {
         (and figures/*.png with --png) and report.html there, replacing earlier ones atomically.
         """)
 
-    @Argument(help: "A run folder written by `superpose tms` or the showcase.") var runFolder: String
+    @Argument(help: "A run folder written by `superpose tms`, `phase`, `abs` or the showcase.") var runFolder: String
     @Flag(help: "Also write each figure as a PNG image beside its SVG.") var png = false
     @Flag(help: "Print nothing but errors.") var quiet = false
 
     func run() throws {
         let folder = RunFolder(url: URL(fileURLWithPath: runFolder))
-        let report = try TMSReport(contentsOf: folder)
-        let page = try report.write(to: folder, includingPNG: png)
+        // Each experiment's config has a key the others lack (abs: "neurons", phase: "grid").
+        let keys = (try? Data(contentsOf: folder.configURL))
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }.map { Set($0.keys) } ?? []
+        let name: String, page: URL
+        if keys.contains("neurons") {
+            let config = try JSONCoding.decode(AbsoluteValueConfig.self, from: folder.configURL)
+            let metrics = try JSONCoding.decode(AbsoluteValueMetrics.self, from: folder.metricsURL)
+            let model = try AbsoluteValueExperiment.loadModel(from: folder.modelURL)
+            (name, page) = (config.name, try AbsoluteValueReport(config: config, metrics: metrics, model: model)
+                .write(to: folder, includingPNG: png))
+        } else if keys.contains("grid") {
+            let config = try JSONCoding.decode(PhaseConfig.self, from: folder.configURL)
+            (name, page) = (config.name, try PhaseReport(contentsOf: folder).write(to: folder))
+        } else {
+            let report = try TMSReport(contentsOf: folder)
+            (name, page) = (report.config.name, try report.write(to: folder, includingPNG: png))
+        }
         if !quiet {
-            print("\(report.config.name) report: \(page.path)")
+            print("\(name) report: \(page.path)")
         }
     }
 }
