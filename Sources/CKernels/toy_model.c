@@ -1,10 +1,10 @@
 /*
  * toy_model.c - the hot path of Toy Models training: feature sampling and the fused step.
  *
- * Both loops are written so the compiler vectorises them: eight random streams stepped in
- * lock-step, and elementwise passes over blocks of eight rows whose per-feature constants are
- * tiled eight times, so a block is one contiguous run regardless of n. Each function is compiled
- * twice, once for AVX2/FMA (chosen at run time) and once portable, from the same source below.
+ * Both hot loops come twice: an AVX2/FMA version written with intrinsics, chosen at run time,
+ * and a portable version for other CPUs. The sampler steps eight random streams in lock-step; the
+ * elementwise pass walks blocks of eight rows whose per-feature constants are tiled eight times,
+ * so a block is one contiguous run regardless of n.
  */
 
 #include "ck_toy_model.h"
@@ -183,77 +183,66 @@ ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) {
     return 2 * rows * m + rows * n + 4 * 8 * n;
 }
 
-/* g holds pre-activations h W on entry; on exit dL/d(pre) = 2 I (x' − x) / (rows n) where the
- * output is active. Also returns Σ I (x' − x)² and writes Σ_rows g into db. */
-#define PASS_BODY                                                                                \
-    const ptrdiff_t block = 8 * n;                                                               \
-    for (ptrdiff_t e = 0; e < block; ++e) {                                                      \
-        tiled_bias[e] = bias[e % n];                                                             \
-        tiled_importance[e] = importance[e % n];                                                 \
-        bias_sums[e] = 0;                                                                        \
-    }                                                                                            \
-    double total = 0;                                                                            \
-    for (ptrdiff_t row = 0; row < rows; row += 8) {                                              \
-        const ptrdiff_t count = (rows - row >= 8 ? 8 : rows - row) * n;                          \
-        float *gb = g + row * n;                                                                 \
-        const float *xb = x + row * n;                                                           \
-        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                               \
-        ptrdiff_t e = 0;                                                                         \
-        for (; e + 8 <= count; e += 8) {                                                         \
-            for (int l = 0; l < 8; ++l) {                                                        \
-                const float pre = gb[e + l] + tiled_bias[e + l];                                 \
-                const float out = relu && pre < 0 ? 0.0f : pre;                                  \
-                const float residual = out - xb[e + l];                                          \
-                const float weighted = tiled_importance[e + l] * residual;                       \
-                lanes[l] += weighted * residual;                                                 \
-                const float grad = relu && pre <= 0 ? 0.0f : scale * weighted;                   \
-                gb[e + l] = grad;                                                                \
-                bias_sums[e + l] += grad;                                                        \
-            }                                                                                    \
-        }                                                                                        \
-        for (; e < count; ++e) {                                                                 \
-            const float pre = gb[e] + tiled_bias[e];                                             \
-            const float out = relu && pre < 0 ? 0.0f : pre;                                      \
-            const float residual = out - xb[e];                                                  \
-            const float weighted = tiled_importance[e] * residual;                               \
-            lanes[0] += weighted * residual;                                                     \
-            const float grad = relu && pre <= 0 ? 0.0f : scale * weighted;                       \
-            gb[e] = grad;                                                                        \
-            bias_sums[e] += grad;                                                                \
-        }                                                                                        \
-        double block_total = 0;                                                                  \
-        for (int l = 0; l < 8; ++l) block_total += lanes[l];                                     \
-        total += block_total;                                                                    \
-    }                                                                                            \
-    for (ptrdiff_t i = 0; i < n; ++i) {                                                          \
-        float sum = 0;                                                                           \
-        for (int r = 0; r < 8; ++r) sum += bias_sums[r * n + i];                                 \
-        db[i] = sum;                                                                             \
-    }                                                                                            \
-    return total;
-
+/* The elementwise tail of the step. g holds pre-activations h W on entry; on exit
+ * dL/d(pre) = 2 I (x' − x) / (rows n) where the output is active. Returns Σ I (x' − x)² and
+ * writes Σ_rows g into db. Bias and importance are tiled over 8 rows so a block of 8 rows is one
+ * contiguous run; per-block sums go to bias_sums ([8, n]) and are folded at the end. */
 typedef double (*pass_function)(int, ptrdiff_t, ptrdiff_t, float, const float *, const float *, const float *,
-                                float *, float *, float *, float *, float *, float *);
+                                float *, float *, float *, float *, float *);
+
+static void tile_constants(const float *bias, const float *importance, ptrdiff_t n,
+                           float *tiled_bias, float *tiled_importance, float *bias_sums) {
+    for (ptrdiff_t e = 0; e < 8 * n; ++e) {
+        tiled_bias[e] = bias[e % n];
+        tiled_importance[e] = importance[e % n];
+        bias_sums[e] = 0;
+    }
+}
+
+static void fold_bias_sums(const float *bias_sums, ptrdiff_t n, float *db) {
+    for (ptrdiff_t i = 0; i < n; ++i) {
+        float sum = 0;
+        for (int r = 0; r < 8; ++r) sum += bias_sums[r * n + i];
+        db[i] = sum;
+    }
+}
+
+/* Entries [from, count) of one block, one at a time; returns their share of the loss. */
+static inline float pass_entries(int relu, float scale, ptrdiff_t from, ptrdiff_t count, const float *xb, float *gb,
+                                 const float *tiled_bias, const float *tiled_importance, float *bias_sums) {
+    float total = 0;
+    for (ptrdiff_t e = from; e < count; ++e) {
+        const float pre = gb[e] + tiled_bias[e];
+        const float out = relu && pre < 0 ? 0.0f : pre;
+        const float residual = out - xb[e];
+        const float weighted = tiled_importance[e] * residual;
+        total += weighted * residual;
+        const float grad = relu && pre <= 0 ? 0.0f : scale * weighted;
+        gb[e] = grad;
+        bias_sums[e] += grad;
+    }
+    return total;
+}
 
 static double pass_portable(int relu, ptrdiff_t rows, ptrdiff_t n, float scale, const float *x, const float *bias,
                             const float *importance, float *g, float *db, float *tiled_bias,
-                            float *tiled_importance, float *bias_sums, float *unused) {
-    (void)unused;
-    PASS_BODY
+                            float *tiled_importance, float *bias_sums) {
+    tile_constants(bias, importance, n, tiled_bias, tiled_importance, bias_sums);
+    double total = 0;
+    for (ptrdiff_t row = 0; row < rows; row += 8) {
+        const ptrdiff_t count = (rows - row >= 8 ? 8 : rows - row) * n;
+        total += pass_entries(relu, scale, 0, count, x + row * n, g + row * n, tiled_bias, tiled_importance, bias_sums);
+    }
+    fold_bias_sums(bias_sums, n, db);
+    return total;
 }
 
 #if CK_HAS_DISPATCH
 CK_TARGET_AVX2
 static double pass_avx2(int relu, ptrdiff_t rows, ptrdiff_t n, float scale, const float *x, const float *bias,
                         const float *importance, float *g, float *db, float *tiled_bias,
-                        float *tiled_importance, float *bias_sums, float *unused) {
-    (void)unused;
-    const ptrdiff_t block = 8 * n;
-    for (ptrdiff_t e = 0; e < block; ++e) {
-        tiled_bias[e] = bias[e % n];
-        tiled_importance[e] = importance[e % n];
-        bias_sums[e] = 0;
-    }
+                        float *tiled_importance, float *bias_sums) {
+    tile_constants(bias, importance, n, tiled_bias, tiled_importance, bias_sums);
     const __m256 zero = _mm256_setzero_ps(), vscale = _mm256_set1_ps(scale);
     double total = 0;
     for (ptrdiff_t row = 0; row < rows; row += 8) {
@@ -273,28 +262,13 @@ static double pass_avx2(int relu, ptrdiff_t rows, ptrdiff_t n, float scale, cons
             _mm256_storeu_ps(gb + e, grad);
             _mm256_storeu_ps(bias_sums + e, _mm256_add_ps(_mm256_loadu_ps(bias_sums + e), grad));
         }
-        float tail = 0;
-        for (; e < count; ++e) {
-            const float pre = gb[e] + tiled_bias[e];
-            const float out = relu && pre < 0 ? 0.0f : pre;
-            const float residual = out - xb[e];
-            const float weighted = tiled_importance[e] * residual;
-            tail += weighted * residual;
-            const float grad = relu && pre <= 0 ? 0.0f : scale * weighted;
-            gb[e] = grad;
-            bias_sums[e] += grad;
-        }
         float lanes[8];
         _mm256_storeu_ps(lanes, accumulator);
-        double block_total = tail;
+        double block_total = pass_entries(relu, scale, e, count, xb, gb, tiled_bias, tiled_importance, bias_sums);
         for (int l = 0; l < 8; ++l) block_total += lanes[l];
         total += block_total;
     }
-    for (ptrdiff_t i = 0; i < n; ++i) {
-        float sum = 0;
-        for (int r = 0; r < 8; ++r) sum += bias_sums[r * n + i];
-        db[i] = sum;
-    }
+    fold_bias_sums(bias_sums, n, db);
     return total;
 }
 #endif
@@ -318,7 +292,7 @@ double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
     pass_function pass = pass_portable;
 #endif
     const double total = pass(relu, rows, n, scale, x, bias, importance, g, db, tiled_bias, tiled_importance,
-                              bias_sums, NULL);
+                              bias_sums);
     ck_sgemm(1, 0, m, n, rows, 1.0f, h, m, g, n, 0.0f, dw, n);         /* dW  = hᵀ g   (decoder use) */
     ck_sgemm(0, 1, rows, m, n, 1.0f, g, n, w, n, 0.0f, dh, m);         /* dh  = g Wᵀ */
     ck_sgemm(1, 0, m, n, rows, 1.0f, dh, m, x, n, 1.0f, dw, n);        /* dW += dhᵀ x  (encoder use) */
