@@ -87,13 +87,7 @@ public struct PhaseReport: Sendable {
     @discardableResult
     public func write(to folder: RunFolder) throws -> URL {
         let figures = self.figures()
-        try AtomicFile.createDirectory(at: folder.figuresURL)
-        for figure in figures {
-            try AtomicFile.write(Data(figure.figure.svg.utf8), to: folder.figuresURL.appendingPathComponent("\(figure.name).svg"))
-        }
-        // Last, so a report.html on disk always comes with the figures it describes.
-        try AtomicFile.write(Data(page(figures: figures).html.utf8), to: folder.reportURL)
-        return folder.reportURL
+        return try folder.writeReport(page(figures: figures), figures: figures)
     }
 
     public func page(figures: [ReportFigure]? = nil) -> ReportPage {

@@ -78,16 +78,6 @@ public struct TMSReport: Sendable {
             try folder.writeJSON(metrics, to: folder.metricsURL)
         }
         let figures = self.figures()
-        try AtomicFile.createDirectory(at: folder.figuresURL)
-        for item in figures {
-            let stem = folder.figuresURL.appendingPathComponent(item.name)
-            try AtomicFile.write(Data(item.figure.svg.utf8), to: stem.appendingPathExtension("svg"))
-            if includingPNG {
-                try AtomicFile.write(item.figure.pngData(), to: stem.appendingPathExtension("png"))
-            }
-        }
-        // Last, so a report.html on disk always comes with the figures it describes.
-        try AtomicFile.write(Data(page(figures: figures).html.utf8), to: folder.reportURL)
-        return folder.reportURL
+        return try folder.writeReport(page(figures: figures), figures: figures, includingPNG: includingPNG)
     }
 }
