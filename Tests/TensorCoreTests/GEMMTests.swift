@@ -37,15 +37,15 @@ final class GEMMTests: XCTestCase {
 
     /// Runs one case and compares every element of C (and the untouched padding) to the reference.
     func check(_ t: Case, using multiply: Multiply = GEMMTests.viaGEMM, file: StaticString = #filePath, line: UInt = #line) {
-        var rng = SplitMix64(seed: UInt64(t.m &* 1_000_003 &+ t.n &* 10_007 &+ t.k &* 101 &+ t.padA &+ 7 &* t.padC))
+        var rng = RandomGenerator(seed: UInt64(t.m &* 1_000_003 &+ t.n &* 10_007 &+ t.k &* 101 &+ t.padA &+ 7 &* t.padC))
         let (aRows, aCols) = t.transposeA ? (t.k, t.m) : (t.m, t.k)
         let (bRows, bCols) = t.transposeB ? (t.n, t.k) : (t.k, t.n)
         let lda = aCols + t.padA, ldb = bCols + t.padB, ldc = t.n + t.padC
         // One extra element after each matrix so reads or writes past the end would show.
-        let a = (0..<(aRows * lda + 1)).map { _ in rng.nextUnitFloat() }
-        let b = (0..<(bRows * ldb + 1)).map { _ in rng.nextUnitFloat() }
+        let a = (0..<(aRows * lda + 1)).map { _ in rng.nextUniform(in: -1, 1) }
+        let b = (0..<(bRows * ldb + 1)).map { _ in rng.nextUniform(in: -1, 1) }
         let sentinel: Float = 12345
-        var c = (0..<(t.m * ldc + 1)).map { _ in t.nanC ? Float.nan : rng.nextUnitFloat() }
+        var c = (0..<(t.m * ldc + 1)).map { _ in t.nanC ? Float.nan : rng.nextUniform(in: -1, 1) }
         c[c.count - 1] = sentinel
         let original = c
 
@@ -176,12 +176,12 @@ final class GEMMTests: XCTestCase {
     }
 
     func testRandomSmallShapes() {
-        var rng = SplitMix64(seed: 42)
+        var rng = RandomGenerator(seed: 42)
         for _ in 0..<300 {
             let t = Case(m: 1 + Int(rng.next() % 70), n: 1 + Int(rng.next() % 70), k: Int(rng.next() % 70),
                          transposeA: rng.next() % 2 == 0, transposeB: rng.next() % 2 == 0,
                          padA: Int(rng.next() % 3), padB: Int(rng.next() % 3), padC: Int(rng.next() % 3),
-                         alpha: rng.nextUnitFloat(), beta: rng.next() % 3 == 0 ? 0 : rng.nextUnitFloat(),
+                         alpha: rng.nextUniform(in: -1, 1), beta: rng.next() % 3 == 0 ? 0 : rng.nextUniform(in: -1, 1),
                          nanC: false)
             check(t)
         }
@@ -206,25 +206,5 @@ final class GEMMTests: XCTestCase {
     func testBenchmarkHelpersReturnPositiveRates() {
         XCTAssertGreaterThan(GEMMBenchmark.gflops(m: 16, k: 16, n: 16, minimumSeconds: 0.001), 0)
         XCTAssertGreaterThan(GEMMBenchmark.fmaPeakGFLOPS(minimumSeconds: 0.001), 0)
-    }
-
-    /// Deterministic test data (SplitMix64).
-    struct SplitMix64 {
-        var state: UInt64
-
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// Uniform in [-1, 1).
-        mutating func nextUnitFloat() -> Float {
-            Float(next() >> 40) * 0x1p-23 - 1
-        }
     }
 }

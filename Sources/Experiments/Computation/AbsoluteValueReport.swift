@@ -145,11 +145,7 @@ public struct AbsoluteValueReport: Sendable {
                                 + [m.strongInputWeight, m.weakInputWeight, m.strongOutputWeight, m.weakOutputWeight].map { fmt(Double($0), significantDigits: 3) }
                             }, caption: "metrics.json: instances[].motifs"))
         }
-        for item in figures {
-            page.add(.section(item.heading))
-            page.add(.paragraph(item.description))
-            page.add(.figure(item.figure, caption: item.caption))
-        }
+        for item in figures { page.addSection(for: item) }
         return page
     }
 

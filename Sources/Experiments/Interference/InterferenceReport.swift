@@ -94,11 +94,7 @@ public struct InterferenceReport: Sendable {
                              fmt(v.diagonalRMSDifference), String(format: "%.1f s", v.trainingSeconds)]
                         },
                         caption: "Pearson correlation between the first two seeds' virtual weights. With equal importance and density every feature is exchangeable, so the diagonal weights of one seed sit in a narrow band and their spread is seed-specific noise: a low diagonal correlation here does not mean the real weights disagree (compare the RMS difference with the mean). metrics.json: variants[]"))
-        for item in figures {
-            page.add(.section(item.heading))
-            page.add(.paragraph(item.description))
-            page.add(.figure(item.figure, caption: item.caption))
-        }
+        for item in figures { page.addSection(for: item) }
         return page
     }
 

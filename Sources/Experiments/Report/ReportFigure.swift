@@ -20,3 +20,12 @@ public struct ReportFigure: Sendable {
         self.figure = figure
     }
 }
+
+extension ReportPage {
+    /// Adds a figure as its own section: heading, the paragraph on what it shows, the captioned figure.
+    public mutating func addSection(for figure: ReportFigure) {
+        add(.section(figure.heading))
+        add(.paragraph(figure.description))
+        add(.figure(figure.figure, caption: figure.caption))
+    }
+}

@@ -21,9 +21,9 @@ public enum GEMMBenchmark {
         m: Int, k: Int, n: Int, transposeA: Bool, transposeB: Bool, minimumSeconds: Double = 0.3
     ) -> Double {
         precondition(m > 0 && k > 0 && n > 0, "GEMMBenchmark needs positive sizes, got m=\(m) k=\(k) n=\(n)")
-        var generator = InputGenerator(seed: 0x5EED_6E33)
-        let a = (0..<(m * k)).map { _ in generator.nextUnitFloat() }
-        let b = (0..<(k * n)).map { _ in generator.nextUnitFloat() }
+        var generator = RandomGenerator(seed: 0x5EED_6E33)
+        let a = Tensor.uniform([m * k], low: -1, high: 1, using: &generator).scalars
+        let b = Tensor.uniform([k * n], low: -1, high: 1, using: &generator).scalars
         var c = [Float](repeating: 0, count: m * n)
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let flopsPerCall = 2 * Double(m) * Double(n) * Double(k)
@@ -77,25 +77,5 @@ public enum GEMMBenchmark {
     /// Seconds on a monotonic clock (CLOCK_MONOTONIC on Linux, mach_absolute_time on Darwin).
     private static func monotonicSeconds() -> Double {
         Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
-    }
-
-    /// A small deterministic generator for benchmark inputs (SplitMix64).
-    private struct InputGenerator {
-        var state: UInt64
-
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// Uniform in [-1, 1).
-        mutating func nextUnitFloat() -> Float {
-            Float(next() >> 40) * 0x1p-23 - 1
-        }
     }
 }
