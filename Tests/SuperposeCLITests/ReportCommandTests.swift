@@ -37,9 +37,10 @@ extension CommandLineErrorTests {
         XCTAssertTrue(figures.contains("feature-arrows.svg") && figures.contains("feature-arrows.png"), "\(figures)")
     }
 
-    /// Phase-diagram and absolute-value runs re-render too: the config says which experiment it was.
+    /// Phase-diagram, absolute-value and interference runs re-render too: the config says which experiment it was.
     func testReportReRendersPhaseAndAbsoluteValueRuns() throws {
-        for arguments in [["phase", "--preset", "2-1", "--grid", "2", "--steps", "50"], ["abs", "--preset", "small", "--steps", "50"]] {
+        for arguments in [["phase", "--preset", "2-1", "--grid", "2", "--steps", "50"], ["abs", "--preset", "small", "--steps", "50"],
+                          ["interference", "--preset", "I1", "--steps", "50", "--converged-steps", "60", "--evaluation-samples", "2000"]] {
             let output = "out-\(arguments[0])"
             let first = try run(arguments + ["--quiet", "--output", output])
             XCTAssertEqual(first.status, 0, first.stderr)

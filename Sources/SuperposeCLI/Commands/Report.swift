@@ -11,13 +11,14 @@ struct Report: ParsableCommand {
         (and figures/*.png with --png) and report.html there, replacing earlier ones atomically.
         """)
 
-    @Argument(help: "A run folder written by `superpose tms`, `phase`, `abs` or the showcase.") var runFolder: String
+    @Argument(help: "A run folder written by `superpose tms`, `phase`, `abs`, `interference` or the showcase.") var runFolder: String
     @Flag(help: "Also write each figure as a PNG image beside its SVG.") var png = false
     @Flag(help: "Print nothing but errors.") var quiet = false
 
     func run() throws {
         let folder = RunFolder(url: URL(fileURLWithPath: runFolder))
-        // Each experiment's config has a key the others lack (abs: "neurons", phase: "grid").
+        // Each experiment's config has a key the others lack (abs: "neurons", phase: "grid",
+        // interference: "variants").
         let keys = (try? Data(contentsOf: folder.configURL))
             .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }.map { Set($0.keys) } ?? []
         let name: String, page: URL
@@ -26,6 +27,11 @@ struct Report: ParsableCommand {
             let metrics = try JSONCoding.decode(AbsoluteValueMetrics.self, from: folder.metricsURL)
             let model = try AbsoluteValueExperiment.loadModel(from: folder.modelURL)
             (name, page) = (config.name, try AbsoluteValueReport(config: config, metrics: metrics, model: model)
+                .write(to: folder, includingPNG: png))
+        } else if keys.contains("variants") {
+            let config = try JSONCoding.decode(InterferenceConfig.self, from: folder.configURL)
+            let metrics = try JSONCoding.decode(InterferenceMetrics.self, from: folder.metricsURL)
+            (name, page) = (config.name, try InterferenceReport(config: config, metrics: metrics)
                 .write(to: folder, includingPNG: png))
         } else if keys.contains("grid") {
             let config = try JSONCoding.decode(PhaseConfig.self, from: folder.configURL)
