@@ -59,6 +59,9 @@ final class CommandLineErrorTests: XCTestCase {
         try assertOneLineError(["tms", "--n", "5", "--m", "-3", "--quiet"], mentions: "m")
         try assertOneLineError(["tms", "--preset", "T1", "--steps", "0", "--quiet"], mentions: "steps must be at least 1")
         try assertOneLineError(["tms", "--preset", "T1", "--feature-probability", "1.5", "--quiet"], mentions: "[0, 1]")
+        try assertOneLineError(["tms", "--n", "9223372036854775807", "--m", "2", "--quiet"], mentions: "model too large")
+        try assertOneLineError(["tms", "--preset", "T4", "--batch", "100000000", "--quiet"], mentions: "batch too large")
+        try assertOneLineError(["tms", "--preset", "T1", "--importance", "geometric:1e30", "--quiet"], mentions: "overflows")
     }
 
     func testUnknownPreset() throws {
@@ -117,5 +120,13 @@ final class CommandLineErrorTests: XCTestCase {
         let inspected = try run(["inspect", folder.appendingPathComponent("model.safetensors").path, "--json"])
         XCTAssertEqual(inspected.status, 0, inspected.stderr)
         XCTAssertTrue(inspected.stdout.contains("featureDimensionality"))
+    }
+
+    /// A run whose training diverges says so in one line and leaves no half-written run folder.
+    func testDivergedTrainingLeavesNoRunFolder() throws {
+        try assertOneLineError(["tms", "--preset", "T1", "--lr", "1e30", "--steps", "50", "--quiet", "--output", "out"],
+                               mentions: "training diverged")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("out").path)) ?? []
+        XCTAssertEqual(left, [])
     }
 }

@@ -16,7 +16,11 @@ public enum ImportanceLaw: Codable, Equatable, Sendable {
         case .uniform: return Array(repeating: 1, count: n)
         case let .geometric(ratio):
             guard ratio > 0, ratio.isFinite else { throw ExperimentError("importance ratio must be a positive number, got \(ratio)") }
-            return (0..<n).map { Float(pow(ratio, Double($0))) }
+            let values = (0..<n).map { Float(pow(ratio, Double($0))) }
+            guard values.allSatisfy({ $0.isFinite }) else {
+                throw ExperimentError("importance ratio \(ratio) overflows: \(ratio)^\(n - 1) is not a finite Float")
+            }
+            return values
         case let .explicit(values):
             guard values.count == n else { throw ExperimentError("importance lists \(values.count) values for \(n) features") }
             guard values.allSatisfy({ $0 >= 0 && $0.isFinite }) else { throw ExperimentError("importances must be finite and >= 0") }

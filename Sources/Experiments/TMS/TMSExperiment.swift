@@ -24,6 +24,9 @@ public enum TMSExperiment {
         let result = ToyModelTrainer.train(kind: config.kind, hidden: config.hidden, distribution: distribution,
                                            importance: importance, settings: config.training, progress: progress)
         let seconds = Date().timeIntervalSince(start)
+        guard result.model.weights.scalars.allSatisfy(\.isFinite), result.evaluationLoss.allSatisfy(\.isFinite) else {
+            throw ExperimentError("training diverged: weights or loss became NaN or infinite; lower the learning rate (\(config.training.learningRate)) or the importances")
+        }
         let geometry = SuperpositionMetrics.perInstance(result.model)
         let shapes = FeatureGeometry.perInstance(result.model, metrics: geometry)
         let probabilities = try config.featureProbability.resolve(instanceCount: config.instances)
@@ -50,7 +53,13 @@ public enum TMSExperiment {
         try config.validate()
         // Create the folder first so an unwritable destination fails before minutes of training.
         let folder = try RunFolder.create(under: root, experiment: config.name)
-        let (model, metrics) = try train(config, progress: progress)
+        let model: ToyModel, metrics: TMSMetrics
+        do {
+            (model, metrics) = try train(config, progress: progress)
+        } catch {
+            try? FileManager.default.removeItem(at: folder.url)  // the folder is ours and still empty
+            throw error
+        }
         try folder.writeJSON(config, to: folder.configURL)
         try ToyModelCheckpoint.save(model, to: folder.modelURL)
         try folder.writeJSON(metrics, to: folder.metricsURL)
