@@ -8,7 +8,7 @@ func fmt(_ value: Double, significantDigits: Int = 3) -> String {
     String(format: "%.\(significantDigits)g", value)
 }
 
-public struct AbsoluteValueReport: Sendable {
+public struct AbsoluteValueReport: RunReport, Sendable {
     public var config: AbsoluteValueConfig
     public var metrics: AbsoluteValueMetrics
     public var model: AbsoluteValueModel
@@ -112,7 +112,7 @@ public struct AbsoluteValueReport: Sendable {
                                       representedFeatures: instance.representedFeatures, motifs: instance.motifs)
     }
 
-    func page(figures: [ReportFigure]) -> ReportPage {
+    public func page(figures: [ReportFigure]) -> ReportPage {
         var page = ReportPage(title: "Computation in superposition: \(config.name)",
                               subtitle: "h = ReLU(W1 x), y = ReLU(W2 h + b), target |x|; n = \(config.features) features, m = \(config.neurons) neurons, \(config.instances) instances")
         page.add(.section("Setup"))
@@ -147,11 +147,5 @@ public struct AbsoluteValueReport: Sendable {
         }
         for item in figures { page.addSection(for: item) }
         return page
-    }
-
-    @discardableResult
-    public func write(to folder: RunFolder, includingPNG: Bool = false) throws -> URL {
-        let figures = self.figures()
-        return try folder.writeReport(page(figures: figures), figures: figures, includingPNG: includingPNG)
     }
 }

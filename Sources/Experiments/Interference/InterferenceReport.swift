@@ -4,7 +4,7 @@ import Foundation
 import TensorCore
 
 /// The figures and report.html of an interference run.
-public struct InterferenceReport: Sendable {
+public struct InterferenceReport: RunReport, Sendable {
     public var config: InterferenceConfig
     public var metrics: InterferenceMetrics
 
@@ -59,7 +59,7 @@ public struct InterferenceReport: Sendable {
         return out
     }
 
-    func page(figures: [ReportFigure]) -> ReportPage {
+    public func page(figures: [ReportFigure]) -> ReportPage {
         var page = ReportPage(title: "Interference weights: \(config.name)",
                               subtitle: "Tied toy model y' = ReLU(Ux + b), U = WᵀW; n = \(config.features), m = \(config.hidden), density \(config.featureProbability)")
         page.add(.section("Setup"))
@@ -96,11 +96,5 @@ public struct InterferenceReport: Sendable {
                         caption: "Pearson correlation between the first two seeds' virtual weights. With equal importance and density every feature is exchangeable, so the diagonal weights of one seed sit in a narrow band and their spread is seed-specific noise: a low diagonal correlation here does not mean the real weights disagree (compare the RMS difference with the mean). metrics.json: variants[]"))
         for item in figures { page.addSection(for: item) }
         return page
-    }
-
-    @discardableResult
-    public func write(to folder: RunFolder, includingPNG: Bool = false) throws -> URL {
-        let figures = self.figures()
-        return try folder.writeReport(page(figures: figures), figures: figures, includingPNG: includingPNG)
     }
 }

@@ -6,7 +6,7 @@ import ToyModels
 
 /// The report of a phase-diagram run: `figures/*.svg` and one self-contained `report.html`,
 /// built from the run's config and metrics (every number shown is in metrics.json).
-public struct PhaseReport: Sendable {
+public struct PhaseReport: RunReport, Sendable {
     public var config: PhaseConfig
     public var metrics: PhaseMetrics
 
@@ -83,15 +83,7 @@ public struct PhaseReport: Sendable {
             + "superposition max |cos| ≥ \(ReportFormat.number(metrics.classifier.overlapThreshold)); dedicated otherwise."
     }
 
-    /// Writes `figures/*.svg` and `report.html` into `folder`; returns the report's URL.
-    @discardableResult
-    public func write(to folder: RunFolder) throws -> URL {
-        let figures = self.figures()
-        return try folder.writeReport(page(figures: figures), figures: figures)
-    }
-
-    public func page(figures: [ReportFigure]? = nil) -> ReportPage {
-        let figures = figures ?? self.figures()
+    public func page(figures: [ReportFigure]) -> ReportPage {
         var page = ReportPage(
             title: "\(config.name): phase diagram of n = \(config.features) features in m = \(config.hidden) dimension\(config.hidden == 1 ? "" : "s")",
             subtitle: "ReLU-output toy models x′ = ReLU(WᵀWx + b), one per cell of a \(config.grid) × \(config.grid) grid, "

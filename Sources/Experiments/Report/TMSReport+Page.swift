@@ -5,9 +5,8 @@ import ToyModels
 
 /// The HTML page of a Toy Models run report: configuration, per-instance results, figures.
 extension TMSReport {
-    /// The complete page, embedding `figures` (by default, every figure of the report).
-    public func page(figures: [ReportFigure]? = nil) -> ReportPage {
-        let figures = figures ?? self.figures()
+    /// The complete page, embedding `figures`.
+    public func page(figures: [ReportFigure]) -> ReportPage {
         var page = ReportPage(title: "\(config.name): Toy Models of Superposition", subtitle: subtitle,
                               footer: footer)
         page.add(.section("Summary"))

@@ -14,7 +14,7 @@ import ToyModels
 ///
 /// Every number a figure or table shows is in metrics.json, except the entries of WᵀW and the
 /// arrow coordinates (columns of W), which come from model.safetensors.
-public struct TMSReport: Sendable {
+public struct TMSReport: RunReport, Sendable {
     public var config: TMSConfig
     public var metrics: TMSMetrics
     /// W: `[instance, m, n]`, b: `[instance, n]`.
