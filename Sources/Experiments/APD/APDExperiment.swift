@@ -44,23 +44,17 @@ public enum APDExperiment {
                                                featureCount: n)
         let target = TiedToyModelTarget(model: model, distribution: distribution)
         let settings = config.decomposition
-        let result: APDResult
-        do { result = try APDTrainer.decompose(target, settings: settings, progress: progress) } catch let error as DecompositionError {
-            throw ExperimentError(error.description)
-        }
+        let result = try decompose(target, settings: settings, progress: progress)
         var instances: [APDMetrics.Instance] = []
         for i in 0..<model.instanceCount {
             let p = result.instance(i)
             let w = target.targetWeight(layer: 0, instance: i)
             let components = p.withUnsafeBufferPointer { b in (0..<settings.components).map { result.layout.componentWeight(layer: 0, component: $0, parameters: b.baseAddress!) } }
-            let summed = p.withUnsafeBufferPointer { result.layout.summedWeight(layer: 0, parameters: $0.baseAddress!) }
-            let error = zip(w, summed).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +)
-            let norm = w.map { Double($0) * Double($0) }.reduce(0, +)
             func row(_ x: [Float], _ f: Int) -> [Float] { Array(x[(f * m)..<((f + 1) * m)]) }
             func length(_ r: [Float]) -> Double { r.map { Double($0) * Double($0) }.reduce(0, +).squareRoot() }
             instances.append(.init(
                 index: i, alignment: ComponentAlignment(target: w, components: components, rows: n, columns: m),
-                relativeParameterError: norm > 0 ? (error / norm).squareRoot() : 0,
+                relativeParameterError: result.relativeParameterErrors(of: target, instance: i)[0],
                 targetLoss: i < targetLoss.count ? targetLoss[i] : .nan, finalTerms: result.finalTerms[i],
                 rowShare: components.map { wc in (0..<n).map { f in length(row(wc, f)) / max(length(row(w, f)), 1e-12) } },
                 targetRows: (0..<n).map { row(w, $0) }, componentRows: components.map { wc in (0..<n).map { row(wc, $0) } }))
@@ -83,6 +77,14 @@ public enum APDExperiment {
                                  targetTrainingSeconds: targetSeconds, decompositionSeconds: result.seconds,
                                  stepsPerSecond: Double(settings.steps) / max(result.seconds, 1e-9), threads: threads)
         return (result, metrics)
+    }
+
+    /// `APDTrainer.decompose`, its configuration errors as one-line `ExperimentError`s.
+    static func decompose(_ target: some DecomposableTarget, settings: APDSettings,
+                          progress: (@Sendable (TrainingProgress) -> Void)?) throws -> APDResult {
+        do { return try APDTrainer.decompose(target, settings: settings, progress: progress) } catch let error as DecompositionError {
+            throw ExperimentError(error.description)
+        }
     }
 
     /// The loss terms averaged over instances at each recorded step.
@@ -118,11 +120,9 @@ public enum APDExperiment {
         if config.kind == .gatedFunctions {
             return try GatedAPDExperiment.run(config, under: root, progress: progress)
         }
-        let (model, loss, seconds) = try target(config, progress: targetProgress)
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        do {
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (model, loss, seconds) = try target(config, progress: targetProgress)
             let (result, metrics) = try decompose(model, config: config, targetLoss: loss, targetSeconds: seconds, progress: progress)
-            try folder.writeJSON(config, to: folder.configURL)
             let (c, k, n, m, count) = (config.decomposition.components, config.decomposition.rank, model.featureCount, model.hiddenCount, model.instanceCount)
             var a: [Float] = [], b: [Float] = []
             for i in 0..<count {
@@ -130,18 +130,16 @@ public enum APDExperiment {
                 a += p[result.layout.aOffsets[0] ..< result.layout.aOffsets[0] + c * n * k]
                 b += p[result.layout.bOffsets[0] ..< result.layout.bOffsets[0] + c * k * m]
             }
-            try SafeTensors.write([ToyModelCheckpoint.weightsName: model.weights, ToyModelCheckpoint.biasName: model.bias,
-                                   "components.W.A": Tensor(shape: [count, c, n, k], scalars: a),
-                                   "components.W.B": Tensor(shape: [count, c, k, m], scalars: b)],
-                                  metadata: ["format": "superposition.apd.v1", "kind": ToyModel.Kind.reluOutput.rawValue,
-                                             "layout": "W: [instance, m, n], b_final: [instance, n]; components.W.A: [instance, C, n, rank], components.W.B: [instance, C, rank, m]; Wᵀ ≈ Σ_c A_c B_c"],
-                                  to: folder.modelURL)
-            try folder.writeJSON(metrics, to: folder.metricsURL)
+            try folder.write(config: config, metrics: metrics) {
+                try SafeTensors.write([ToyModelCheckpoint.weightsName: model.weights, ToyModelCheckpoint.biasName: model.bias,
+                                       "components.W.A": Tensor(shape: [count, c, n, k], scalars: a),
+                                       "components.W.B": Tensor(shape: [count, c, k, m], scalars: b)],
+                                      metadata: ["format": "superposition.apd.v1", "kind": ToyModel.Kind.reluOutput.rawValue,
+                                                 "layout": "W: [instance, m, n], b_final: [instance, n]; components.W.A: [instance, C, n, rank], components.W.B: [instance, C, rank, m]; Wᵀ ≈ Σ_c A_c B_c"],
+                                      to: $0)
+            }
             let report = try APDReport(config: config, metrics: metrics).write(to: folder)
             return Outcome(folder: folder, metrics: metrics, residualMetrics: nil, gatedMetrics: nil, report: report)
-        } catch {
-            try? FileManager.default.removeItem(at: folder.url)  // nothing of the user's was in the new folder
-            throw error
         }
     }
 }

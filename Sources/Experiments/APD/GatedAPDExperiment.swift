@@ -24,37 +24,19 @@ public enum GatedAPDExperiment {
         guard let spec = config.gatedFunctions else { throw ExperimentError("a gatedFunctions config needs a 'gatedFunctions' target") }
         let gated = GatedFunctionModel(functionCount: spec.functions, neuronsPerFunction: spec.neuronsPerFunction, layerCount: spec.layers, seed: spec.seed)
         let target = GatedFunctionTarget(gated: gated, data: GatedFunctionData(controlProbability: spec.controlProbability))
-        let result: APDResult
-        do { result = try APDTrainer.decompose(target, settings: config.decomposition, progress: progress) } catch let error as DecompositionError {
-            throw ExperimentError(error.description)
-        }
-        let parameters = result.instance(0)
-        let errors = result.layout.layers.indices.map { s -> Double in
-            let w = target.targetWeight(layer: s, instance: 0)
-            let summed = parameters.withUnsafeBufferPointer { result.layout.summedWeight(layer: s, parameters: $0.baseAddress!) }
-            let e = zip(w, summed).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +), norm = w.map { Double($0) * Double($0) }.reduce(0, +)
-            return norm > 0 ? (e / norm).squareRoot() : 0
-        }
-        let metrics = GatedAPDMetrics(experiment: config.name, functions: gated.functionCount, components: config.decomposition.components,
-                                      evaluation: GatedFunctionEvaluation(target: target, parameters: parameters, layout: result.layout),
-                                      relativeParameterError: errors, finalTerms: result.finalTerms[0], history: result.history,
-                                      decompositionSeconds: result.seconds)
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        do {
-            try folder.writeJSON(config, to: folder.configURL)
-            var tensors = ResidualMLPCheckpoint.tensors(of: gated.model)
-            let (c, k) = (config.decomposition.components, config.decomposition.rank)
-            for (s, layer) in result.layout.layers.enumerated() {
-                tensors["components.\(layer.name).A"] = Tensor(shape: [c, layer.inputs, k], scalars: Array(parameters[result.layout.aOffsets[s] ..< result.layout.aOffsets[s] + c * layer.inputs * k]))
-                tensors["components.\(layer.name).B"] = Tensor(shape: [c, k, layer.outputs], scalars: Array(parameters[result.layout.bOffsets[s] ..< result.layout.bOffsets[s] + c * k * layer.outputs]))
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let result = try APDExperiment.decompose(target, settings: config.decomposition, progress: progress)
+            let metrics = GatedAPDMetrics(
+                experiment: config.name, functions: gated.functionCount, components: config.decomposition.components,
+                evaluation: GatedFunctionEvaluation(target: target, parameters: result.instance(0), layout: result.layout),
+                relativeParameterError: result.relativeParameterErrors(of: target, instance: 0), finalTerms: result.finalTerms[0],
+                history: result.history, decompositionSeconds: result.seconds)
+            let tensors = ResidualMLPCheckpoint.tensors(of: gated.model).merging(result.componentTensors(instance: 0)) { target, _ in target }
+            try folder.write(config: config, metrics: metrics) {
+                try SafeTensors.write(tensors, metadata: ["format": "superposition.apd-gated.v1"], to: $0)
             }
-            try SafeTensors.write(tensors, metadata: ["format": "superposition.apd-gated.v1"], to: folder.modelURL)
-            try folder.writeJSON(metrics, to: folder.metricsURL)
             let report = try GatedAPDReport(config: config, metrics: metrics).write(to: folder)
             return APDExperiment.Outcome(folder: folder, metrics: nil, residualMetrics: nil, gatedMetrics: metrics, report: report)
-        } catch {
-            try? FileManager.default.removeItem(at: folder.url)
-            throw error
         }
     }
 }

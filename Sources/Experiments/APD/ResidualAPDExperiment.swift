@@ -52,23 +52,14 @@ public enum ResidualAPDExperiment {
     public static func run(_ config: APDConfig, under root: URL, targetProgress: (@Sendable (TrainingProgress) -> Void)?,
                            progress: (@Sendable (TrainingProgress) -> Void)?) throws -> APDExperiment.Outcome {
         guard let spec = config.residualMLP else { throw ExperimentError("a residualMLP config needs a 'residualMLP' target") }
-        let (model, targetSeconds) = try target(spec, progress: targetProgress)
-        let target = ResidualMLPTarget(model: model, distribution: spec.task.distribution)
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        do {
-            let result: APDResult
-            do { result = try APDTrainer.decompose(target, settings: config.decomposition, progress: progress) } catch let error as DecompositionError {
-                throw ExperimentError(error.description)
-            }
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (model, targetSeconds) = try target(spec, progress: targetProgress)
+            let target = ResidualMLPTarget(model: model, distribution: spec.task.distribution)
+            let result = try APDExperiment.decompose(target, settings: config.decomposition, progress: progress)
             let parameters = result.instance(0)
             let evaluation = ResidualMLPEvaluation(target: target, task: spec.task, parameters: parameters, layout: result.layout,
                                                    settings: config.decomposition, batches: spec.evaluationBatches, seed: config.decomposition.seed)
-            let errors = result.layout.layers.indices.map { s -> Double in
-                let w = target.targetWeight(layer: s, instance: 0)
-                let summed = parameters.withUnsafeBufferPointer { result.layout.summedWeight(layer: s, parameters: $0.baseAddress!) }
-                let e = zip(w, summed).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +), norm = w.map { Double($0) * Double($0) }.reduce(0, +)
-                return norm > 0 ? (e / norm).squareRoot() : 0
-            }
+            let errors = result.relativeParameterErrors(of: target, instance: 0)
             func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
             let metrics = ResidualAPDMetrics(
                 experiment: config.name, features: model.inputCount, embeddingWidth: model.embeddingWidth, neurons: model.layers.map(\.width),
@@ -80,25 +71,15 @@ public enum ResidualAPDExperiment {
                 identityBaselineLoss: spec.task.identityBaselineLoss, relativeParameterError: errors, finalTerms: result.finalTerms[0],
                 history: result.history, targetTrainingSeconds: targetSeconds, decompositionSeconds: result.seconds,
                 stepsPerSecond: Double(config.decomposition.steps) / max(result.seconds, 1e-9))
-            try folder.writeJSON(config, to: folder.configURL)
-            var tensors = ResidualMLPCheckpoint.tensors(of: model)
-            let (c, k) = (config.decomposition.components, config.decomposition.rank)
-            for (s, layer) in result.layout.layers.enumerated() {
-                let a = Array(parameters[result.layout.aOffsets[s] ..< result.layout.aOffsets[s] + c * layer.inputs * k])
-                let b = Array(parameters[result.layout.bOffsets[s] ..< result.layout.bOffsets[s] + c * k * layer.outputs])
-                tensors["components.\(layer.name).A"] = Tensor(shape: [c, layer.inputs, k], scalars: a)
-                tensors["components.\(layer.name).B"] = Tensor(shape: [c, k, layer.outputs], scalars: b)
+            try folder.write(config: config, metrics: metrics) {
+                try SafeTensors.write(ResidualMLPCheckpoint.tensors(of: model).merging(result.componentTensors(instance: 0)) { target, _ in target },
+                                      metadata: ["format": "superposition.apd-residual-mlp.v1",
+                                                 "layout": "target: ResidualMLPCheckpoint names; components.<layer>.A: [C, d_in, rank], components.<layer>.B: [C, rank, d_out] with W ≈ Σ_c A_c B_c in the row convention (pre · W)"],
+                                      to: $0)
             }
-            try SafeTensors.write(tensors, metadata: ["format": "superposition.apd-residual-mlp.v1",
-                                                      "layout": "target: ResidualMLPCheckpoint names; components.<layer>.A: [C, d_in, rank], components.<layer>.B: [C, rank, d_out] with W ≈ Σ_c A_c B_c in the row convention (pre · W)"],
-                                  to: folder.modelURL)
-            try folder.writeJSON(metrics, to: folder.metricsURL)
             let report = try ResidualAPDReport(config: config, metrics: metrics).write(to: folder)
             // The outcome's TMS-shaped metrics stay empty for this kind; the report and metrics.json hold the numbers.
             return APDExperiment.Outcome(folder: folder, metrics: nil, residualMetrics: metrics, gatedMetrics: nil, report: report)
-        } catch {
-            try? FileManager.default.removeItem(at: folder.url)
-            throw error
         }
     }
 }

@@ -54,20 +54,12 @@ public enum AbsoluteValueExperiment {
     public static func run(_ config: AbsoluteValueConfig, under root: URL,
                            progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> Outcome {
         try config.validate()
-        // Create the folder first so an unwritable destination fails before the training.
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        let model: AbsoluteValueModel, metrics: AbsoluteValueMetrics
-        do {
-            (model, metrics) = try train(config, progress: progress)
-        } catch {
-            try? FileManager.default.removeItem(at: folder.url)  // the folder is ours and still empty
-            throw error
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (model, metrics) = try train(config, progress: progress)
+            try folder.write(config: config, metrics: metrics) { try save(model, to: $0) }
+            let report = try AbsoluteValueReport(config: config, metrics: metrics, model: model).write(to: folder)
+            return Outcome(folder: folder, model: model, metrics: metrics, report: report)
         }
-        try folder.writeJSON(config, to: folder.configURL)
-        try save(model, to: folder.modelURL)
-        try folder.writeJSON(metrics, to: folder.metricsURL)
-        let report = try AbsoluteValueReport(config: config, metrics: metrics, model: model).write(to: folder)
-        return Outcome(folder: folder, model: model, metrics: metrics, report: report)
     }
 
     public static func save(_ model: AbsoluteValueModel, to url: URL) throws {

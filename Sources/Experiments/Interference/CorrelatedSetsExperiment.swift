@@ -97,15 +97,14 @@ public enum CorrelatedSetsExperiment {
     public static func run(_ config: CorrelatedSetsConfig, under root: URL,
                            progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> Outcome {
         try config.validate()
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        let (model, metrics) = try train(config, progress: progress)
-        try folder.writeJSON(config, to: folder.configURL)
-        try SafeTensors.write(["W": model.weights, "b_final": model.bias],
-                              metadata: ["format": "superposition.interference.sets.v1",
-                                         "layout": "W: [1, m, n], b_final: [1, n]; features [0, setSize) are set 0, the rest set 1; U = WᵀW"],
-                              to: folder.modelURL)
-        try folder.writeJSON(metrics, to: folder.metricsURL)
-        let report = try CorrelatedSetsReport(config: config, metrics: metrics).write(to: folder)
-        return Outcome(folder: folder, metrics: metrics, report: report)
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (model, metrics) = try train(config, progress: progress)
+            try folder.write(config: config, metrics: metrics) {
+                try ToyModelCheckpoint.save(model, to: $0, format: "superposition.interference.sets.v1",
+                                            layout: "W: [1, m, n], b_final: [1, n]; features [0, setSize) are set 0, the rest set 1; U = WᵀW")
+            }
+            let report = try CorrelatedSetsReport(config: config, metrics: metrics).write(to: folder)
+            return Outcome(folder: folder, metrics: metrics, report: report)
+        }
     }
 }

@@ -220,15 +220,16 @@ public enum InterferenceExperiment {
     public static func run(_ config: InterferenceConfig, under root: URL,
                            progress: (String) -> (@Sendable (TrainingProgress) -> Void)? = { _ in nil }) throws -> Outcome {
         try config.validate()
-        let (tensors, layout, metrics) = try train(config, progress: progress)
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        // A saved model's sizes come from its file.
-        var config = config
-        (config.features, config.hidden) = (metrics.features, metrics.hidden)
-        try folder.writeJSON(config, to: folder.configURL)
-        try SafeTensors.write(tensors, metadata: ["format": "superposition.interference.v1", "layout": layout], to: folder.modelURL)
-        try folder.writeJSON(metrics, to: folder.metricsURL)
-        let report = try InterferenceReport(config: config, metrics: metrics).write(to: folder)
-        return Outcome(folder: folder, metrics: metrics, report: report)
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (tensors, layout, metrics) = try train(config, progress: progress)
+            // A saved model's sizes come from its file.
+            var config = config
+            (config.features, config.hidden) = (metrics.features, metrics.hidden)
+            try folder.write(config: config, metrics: metrics) {
+                try SafeTensors.write(tensors, metadata: ["format": "superposition.interference.v1", "layout": layout], to: $0)
+            }
+            let report = try InterferenceReport(config: config, metrics: metrics).write(to: folder)
+            return Outcome(folder: folder, metrics: metrics, report: report)
+        }
     }
 }

@@ -111,15 +111,14 @@ public enum UniformSuperpositionExperiment {
     public static func run(_ config: UniformSuperpositionConfig, under root: URL,
                            progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> Outcome {
         try config.validate()
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        let (model, metrics) = try train(config, progress: progress)
-        try folder.writeJSON(config, to: folder.configURL)
-        try SafeTensors.write(["W": model.weights, "b_final": model.bias],
-                              metadata: ["format": "superposition.interference.uniform.v1",
-                                         "layout": "W: [instance, m, n], b_final: [instance, n]; one instance per entry of densities in config.json; U = WᵀW"],
-                              to: folder.modelURL)
-        try folder.writeJSON(metrics, to: folder.metricsURL)
-        let report = try UniformSuperpositionReport(config: config, metrics: metrics).write(to: folder)
-        return Outcome(folder: folder, metrics: metrics, report: report)
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (model, metrics) = try train(config, progress: progress)
+            try folder.write(config: config, metrics: metrics) {
+                try ToyModelCheckpoint.save(model, to: $0, format: "superposition.interference.uniform.v1",
+                                            layout: "W: [instance, m, n], b_final: [instance, n]; one instance per entry of densities in config.json; U = WᵀW")
+            }
+            let report = try UniformSuperpositionReport(config: config, metrics: metrics).write(to: folder)
+            return Outcome(folder: folder, metrics: metrics, report: report)
+        }
     }
 }

@@ -179,21 +179,22 @@ public enum WeightSharingExperiment {
     public static func run(_ config: WeightSharingConfig, under root: URL,
                            progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> Outcome {
         try config.validate()
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        let (models, metrics) = try train(config, progress: progress)
-        try folder.writeJSON(config, to: folder.configURL)
-        var tensors: [String: Tensor] = [:]
-        for (arrangement, model) in zip(config.arrangements, models) {
-            tensors["E.\(arrangement.name)"] = Tensor(shape: [arrangement.hidden, arrangement.features], scalars: model.embedding)
-            tensors["M.\(arrangement.name)"] = model.middle
-            tensors["b.\(arrangement.name)"] = model.bias
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (models, metrics) = try train(config, progress: progress)
+            var tensors: [String: Tensor] = [:]
+            for (arrangement, model) in zip(config.arrangements, models) {
+                tensors["E.\(arrangement.name)"] = Tensor(shape: [arrangement.hidden, arrangement.features], scalars: model.embedding)
+                tensors["M.\(arrangement.name)"] = model.middle
+                tensors["b.\(arrangement.name)"] = model.bias
+            }
+            try folder.write(config: config, metrics: metrics) {
+                try SafeTensors.write(tensors, metadata: [
+                    "format": "superposition.interference.sharing.v1",
+                    "layout": "per arrangement: E.<name>: [m, n] fixed feature directions, M.<name>: [n + 1, m, m], b.<name>: [n + 1, n]; instance k < n trained on feature k alone, instance n on all features; y' = ReLU(Eᵀ M E x + b), U = Eᵀ M E",
+                ], to: $0)
+            }
+            let report = try WeightSharingReport(config: config, metrics: metrics).write(to: folder)
+            return Outcome(folder: folder, metrics: metrics, report: report)
         }
-        try SafeTensors.write(tensors, metadata: [
-            "format": "superposition.interference.sharing.v1",
-            "layout": "per arrangement: E.<name>: [m, n] fixed feature directions, M.<name>: [n + 1, m, m], b.<name>: [n + 1, n]; instance k < n trained on feature k alone, instance n on all features; y' = ReLU(Eᵀ M E x + b), U = Eᵀ M E",
-        ], to: folder.modelURL)
-        try folder.writeJSON(metrics, to: folder.metricsURL)
-        let report = try WeightSharingReport(config: config, metrics: metrics).write(to: folder)
-        return Outcome(folder: folder, metrics: metrics, report: report)
     }
 }

@@ -121,13 +121,11 @@ public enum PhaseExperiment {
     public static func run(_ config: PhaseConfig, under root: URL,
                            progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> Outcome {
         try config.validate()
-        // Create the folder first so an unwritable destination fails before training.
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        let (model, metrics) = try train(config, progress: progress)
-        try folder.writeJSON(config, to: folder.configURL)
-        try ToyModelCheckpoint.save(model, to: folder.modelURL)
-        try folder.writeJSON(metrics, to: folder.metricsURL)
-        let report = try PhaseReport(config: config, metrics: metrics).write(to: folder)
-        return Outcome(folder: folder, model: model, metrics: metrics, report: report)
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (model, metrics) = try train(config, progress: progress)
+            try folder.write(config: config, metrics: metrics) { try ToyModelCheckpoint.save(model, to: $0) }
+            let report = try PhaseReport(config: config, metrics: metrics).write(to: folder)
+            return Outcome(folder: folder, model: model, metrics: metrics, report: report)
+        }
     }
 }

@@ -29,6 +29,36 @@ public struct RunFolder: Sendable {
         throw ExperimentError("cannot find a free run folder name under \(root.path)")
     }
 
+    /// Creates a new run folder under `root` and fills it with `fill`.
+    ///
+    /// The folder exists before `fill` starts, so an unwritable destination fails before minutes of
+    /// training. When `fill` throws, the folder is removed: it is new, so it holds nothing but this
+    /// run's partial output, and a failed run leaves no half-written folder behind (nor `root`, when
+    /// this call created it and it is empty again).
+    public static func create<Result>(under root: URL, experiment: String,
+                                      filling fill: (RunFolder) throws -> Result) throws -> Result {
+        let rootExisted = FileManager.default.fileExists(atPath: root.path)
+        let folder = try create(under: root, experiment: experiment)
+        do {
+            return try fill(folder)
+        } catch {
+            try? FileManager.default.removeItem(at: folder.url)
+            if !rootExisted, (try? FileManager.default.contentsOfDirectory(atPath: root.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(at: root)
+            }
+            throw error
+        }
+    }
+
+    /// Writes the files every run has: config.json, the model (through `saveModel`, given the
+    /// model's URL) and metrics.json.
+    public func write<Config: Encodable, Metrics: Encodable>(config: Config, metrics: Metrics,
+                                                            model saveModel: (URL) throws -> Void) throws {
+        try writeJSON(config, to: configURL)
+        try saveModel(modelURL)
+        try writeJSON(metrics, to: metricsURL)
+    }
+
     /// An existing run folder.
     public init(url: URL) { self.url = url }
 

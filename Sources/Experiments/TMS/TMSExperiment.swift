@@ -51,19 +51,11 @@ public enum TMSExperiment {
     public static func run(_ config: TMSConfig, under root: URL,
                            progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> Outcome {
         try config.validate()
-        // Create the folder first so an unwritable destination fails before minutes of training.
-        let folder = try RunFolder.create(under: root, experiment: config.name)
-        let model: ToyModel, metrics: TMSMetrics
-        do {
-            (model, metrics) = try train(config, progress: progress)
-        } catch {
-            try? FileManager.default.removeItem(at: folder.url)  // the folder is ours and still empty
-            throw error
+        return try RunFolder.create(under: root, experiment: config.name) { folder in
+            let (model, metrics) = try train(config, progress: progress)
+            try folder.write(config: config, metrics: metrics) { try ToyModelCheckpoint.save(model, to: $0) }
+            let report = try TMSReport(config: config, metrics: metrics, model: model).write(to: folder)
+            return Outcome(folder: folder, model: model, metrics: metrics, report: report)
         }
-        try folder.writeJSON(config, to: folder.configURL)
-        try ToyModelCheckpoint.save(model, to: folder.modelURL)
-        try folder.writeJSON(metrics, to: folder.metricsURL)
-        let report = try TMSReport(config: config, metrics: metrics, model: model).write(to: folder)
-        return Outcome(folder: folder, model: model, metrics: metrics, report: report)
     }
 }

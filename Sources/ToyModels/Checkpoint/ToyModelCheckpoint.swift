@@ -14,11 +14,13 @@ public enum ToyModelCheckpoint {
     public static let biasName = "b_final"
     public static let format = "superposition.toy-model.v1"
 
-    /// Writes the model atomically.
-    public static func save(_ model: ToyModel, to url: URL) throws {
+    public static let layout = "W: [instance, m, n], b_final: [instance, n]"
+
+    /// Writes the model atomically; an experiment that gives its instances a meaning names its own
+    /// `format` and describes it in `layout` (both go to the file's metadata).
+    public static func save(_ model: ToyModel, to url: URL, format: String = format, layout: String = layout) throws {
         try SafeTensors.write([weightsName: model.weights, biasName: model.bias],
-                              metadata: ["format": format, "kind": model.kind.rawValue, "layout": "W: [instance, m, n], b_final: [instance, n]"],
-                              to: url)
+                              metadata: ["format": format, "kind": model.kind.rawValue, "layout": layout], to: url)
     }
 
     /// Reads a model; throws a one-line error if the file is not a valid toy-model checkpoint.
