@@ -23,16 +23,10 @@ struct AbsoluteValue: ParsableCommand {
     @Option(name: .customLong("n"), help: "Number of features n.") var features: Int?
     @Option(name: .customLong("m"), help: "Number of hidden ReLU neurons m.") var neurons: Int?
     @Option(help: "Number of instances trained side by side.") var instances: Int?
-    @Option(help: "Training steps.") var steps: Int?
-    @Option(help: "Batch size.") var batch: Int?
-    @Option(help: "Learning rate.") var lr: Double?
-    @Option(help: "AdamW weight decay.") var weightDecay: Double?
-    @Option(help: "Learning-rate schedule: constant, linear or cosine.") var schedule: String?
-    @Option(help: "Random seed.") var seed: UInt64?
+    @OptionGroup var training: TrainingOptions
     @Option(help: "Importance law: 'uniform', 'geometric:R' (I_i = R^i) or a comma-separated list.") var importance: String?
     @Option(help: "Feature probabilities: 'P' for all instances, 'log:DENSEST:SPARSEST', or a comma-separated list per instance (sets --instances).")
     var featureProbability: String?
-    @Option(help: "Threads (0: one per core). Results do not depend on it.") var threads: Int?
     @Option(name: .shortAndLong, help: "Folder to put the run folder in.") var output: String = "runs"
     @Flag(help: "No progress output.") var quiet = false
 
@@ -68,8 +62,7 @@ struct AbsoluteValue: ParsableCommand {
         if let features { config.features = features }
         if let neurons { config.neurons = neurons }
         if let instances { config.instances = instances }
-        try TrainingOverrides(steps: steps, batch: batch, lr: lr, weightDecay: weightDecay, schedule: schedule,
-                              seed: seed, threads: threads).apply(to: &config.training)
+        try training.apply(to: &config.training)
         if let importance { config.importance = try OptionParsing.importance(importance) }
         if let featureProbability {
             let law = try OptionParsing.featureProbability(featureProbability)

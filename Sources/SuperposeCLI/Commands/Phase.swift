@@ -8,10 +8,10 @@ struct Phase: ParsableCommand {
         commandName: "phase",
         abstract: "Train a phase diagram (Toy Models of Superposition, \"Phase changes\"): n=2, m=1 or n=3, m=2.",
         discussion: """
-        Each cell of a grid × grid diagram is one model, all trained at once: feature density on the x axis
-        (log-spaced, 1 to 0.01), the last feature's relative importance on the y axis (log-spaced, 0.1 to 10;
-        the other features have importance 1). Each cell's last feature is classified as not represented,
-        dedicated dimension or superposition. Writes a run folder with config.json, model.safetensors,
+        Each cell of a grid × grid diagram is one model, all trained at once: feature density on the x axis \
+        (log-spaced, 1 to 0.01), the last feature's relative importance on the y axis (log-spaced, 0.1 to 10; \
+        the other features have importance 1). Each cell's last feature is classified as not represented, \
+        dedicated dimension or superposition. Writes a run folder with config.json, model.safetensors, \
         metrics.json, figures/*.svg and report.html.
         """)
 

@@ -11,7 +11,7 @@ struct Report: ParsableCommand {
         (and figures/*.png with --png) and report.html there, replacing earlier ones atomically.
         """)
 
-    @Argument(help: "A run folder written by `superpose tms`, `phase`, `abs`, `interference` or the showcase.") var runFolder: String
+    @Argument(help: "A run folder written by `superpose tms`, `phase`, `abs`, `interference`, `apd` or the showcase.") var runFolder: String
     @Flag(help: "Also write each figure as a PNG image beside its SVG.") var png = false
     @Flag(help: "Print nothing but errors.") var quiet = false
 

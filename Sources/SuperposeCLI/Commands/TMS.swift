@@ -9,9 +9,9 @@ struct TMS: ParsableCommand {
         commandName: "tms",
         abstract: "Train a Toy Models of Superposition experiment (a preset or your own settings).",
         discussion: """
-        Start from a preset (T1: 5→2, T2: 20→5, T3: 100→20, T4: 200→20, T6-correlated and
-        T6-anticorrelated: two feature pairs in 2 dimensions) or a JSON config written by an
-        earlier run (its config.json); any option given overrides it. Writes a run folder with
+        Start from a preset (T1: 5→2, T2: 20→5, T3: 100→20, T4: 200→20, T6-correlated and \
+        T6-anticorrelated: two feature pairs in 2 dimensions) or a JSON config written by an \
+        earlier run (its config.json); any option given overrides it. Writes a run folder with \
         config.json, model.safetensors, metrics.json, figures/*.svg and report.html.
         """)
 
@@ -21,17 +21,11 @@ struct TMS: ParsableCommand {
     @Option(name: .customLong("m"), help: "Number of hidden dimensions m.") var hidden: Int?
     @Option(help: "Number of instances trained side by side.") var instances: Int?
     @Option(help: "Model: reluOutput or linear.") var kind: String?
-    @Option(help: "Training steps.") var steps: Int?
-    @Option(help: "Batch size.") var batch: Int?
-    @Option(help: "Learning rate.") var lr: Double?
-    @Option(help: "AdamW weight decay.") var weightDecay: Double?
-    @Option(help: "Learning-rate schedule: constant, linear or cosine.") var schedule: String?
-    @Option(help: "Random seed.") var seed: UInt64?
+    @OptionGroup var training: TrainingOptions
     @Option(help: "Importance law: 'uniform', 'geometric:R' (I_i = R^i) or a comma-separated list.") var importance: String?
     @Option(help: "Feature probabilities: 'P' for all instances, 'log:DENSEST:SPARSEST', or a comma-separated list per instance.")
     var featureProbability: String?
     @Option(help: "Feature correlation: independent, correlatedPairs, anticorrelatedPairs or exclusiveSets.") var correlation: String?
-    @Option(help: "Threads (0: one per core). Results do not depend on it.") var threads: Int?
     @Option(name: .shortAndLong, help: "Folder to put the run folder in.") var output: String = "runs"
     @Flag(help: "No progress output.") var quiet = false
 
@@ -64,8 +58,7 @@ struct TMS: ParsableCommand {
             }
             config.kind = value
         }
-        try TrainingOverrides(steps: steps, batch: batch, lr: lr, weightDecay: weightDecay, schedule: schedule,
-                              seed: seed, threads: threads).apply(to: &config.training)
+        try training.apply(to: &config.training)
         if let correlation {
             guard let value = FeatureCorrelation(rawValue: correlation) else {
                 throw ExperimentError("unknown correlation '\(correlation)'; choose \(FeatureCorrelation.allCases.map(\.rawValue).joined(separator: ", "))")
