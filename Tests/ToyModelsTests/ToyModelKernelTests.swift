@@ -37,22 +37,11 @@ final class ToyModelKernelTests: XCTestCase {
         return (loss, dw, db)
     }
 
-    /// The same loss through the tape: mean over batch and features of I (x' − x)², summed over instances.
-    func reference(_ model: ToyModel, _ x: Tensor, _ importance: Tensor) -> (Float, Tensor, Tensor) {
-        let tape = Tape()
-        let w = tape.variable(model.weights), b = tape.variable(model.bias), input = tape.constant(x)
-        let error = model.output(tape: tape, weights: w, bias: b, input: input) - input
-        let weighted = error.squared() * tape.constant(importance.reshaped([model.instanceCount, 1, model.featureCount]))
-        let loss = weighted.mean(alongAxes: [1, 2]).sum()
-        let grads = tape.gradients(of: loss, withRespectTo: [w, b])
-        return (loss.value.scalar, grads[0], grads[1])
-    }
-
     func testFusedKernelMatchesTapeForBothKinds() {
         for kind in ToyModel.Kind.allCases {
             let (model, batch, importance) = makeProblem(kind: kind, seed: 7)
             let (loss, dw, db) = fused(model, batch, importance)
-            let (refLoss, refDW, refDB) = reference(model, batch, importance)
+            let (refLoss, refDW, refDB) = tapeLossAndGradients(model, batch, importance)
             XCTAssertEqual(loss, refLoss, accuracy: 1e-5 * max(1, abs(refLoss)), "\(kind)")
             for (a, b) in zip(dw.scalars, refDW.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(kind) dW") }
             for (a, b) in zip(db.scalars, refDB.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(kind) db") }

@@ -39,9 +39,21 @@ ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n);
 /// with act = ReLU when `relu` is non-zero, the identity otherwise.
 /// x: [rows, n]; w: [m, n]; bias, importance: [n]. Writes dL/dW into `dw: [m, n]` and dL/db into
 /// `db: [n]`, and returns L. `scratch` holds `ck_toy_model_scratch_count(rows, m, n)` floats.
+/// Sparse batches take a path through U = WᵀW where the CPU has AVX-512 (chosen from the batch's
+/// nonzero count, so the same inputs always take the same path); the numbers agree to float rounding.
 double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                          const float *x, const float *w, const float *bias, const float *importance,
                          float *dw, float *db, float *scratch);
+
+/// `ck_toy_model_step` on a chosen path, for tests: 0 chooses as `ck_toy_model_step` does, 1 the dense
+/// path (five matrix products), 2 the sparse path (through U = WᵀW, see toy_model.c) where the CPU has
+/// it (AVX-512), the dense one elsewhere. Both give the same numbers up to float rounding.
+double ck_toy_model_step_path(int path, int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
+                              const float *x, const float *w, const float *bias, const float *importance,
+                              float *dw, float *db, float *scratch);
+
+/// 1 when this CPU runs the sparse path of `ck_toy_model_step` (AVX-512), 0 otherwise.
+int ck_toy_model_has_sparse_path(void);
 
 #ifdef __cplusplus
 }

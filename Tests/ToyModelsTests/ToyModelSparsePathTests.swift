@@ -1,0 +1,68 @@
+import CKernels
+import XCTest
+import TensorCore
+import ToyModels
+
+/// The sparse path of the fused step (through U = WᵀW, AVX-512 only) against the tape reference,
+/// at the densities and sizes where `ck_toy_model_step` chooses it and at dense ones.
+final class ToyModelSparsePathTests: XCTestCase {
+    /// Loss and gradients of every instance on a forced path: 1 dense, 2 sparse.
+    func step(path: Int32, _ model: ToyModel, _ batch: Tensor, _ importance: Tensor) -> (Float, Tensor, Tensor) {
+        let (m, n, rows) = (model.hiddenCount, model.featureCount, batch.shape[1])
+        var scratch = [Float](repeating: .nan, count: ck_toy_model_scratch_count(rows, m, n))
+        var dw = Tensor(zeros: model.weights.shape), db = Tensor(zeros: model.bias.shape)
+        var loss: Float = 0
+        for i in 0..<model.instanceCount {
+            loss += Float(ck_toy_model_step_path(
+                path, model.kind == .reluOutput ? 1 : 0, rows, m, n,
+                Array(batch.scalars[(i * rows * n)...]), Array(model.weights.scalars[(i * m * n)...]),
+                Array(model.bias.scalars[(i * n)...]), Array(importance.scalars[(i * n)...]),
+                &dw.scalars[i * m * n], &db.scalars[i * n], &scratch))
+        }
+        return (loss, dw, db)
+    }
+
+    /// n = 40 (three 16-lane vectors, the last one partial) and n = 150 (ten vectors: two register chunks).
+    func testSparsePathMatchesTape() {
+        for (n, m) in [(40, 6), (150, 9)] {
+            for kind in ToyModel.Kind.allCases {
+                var generator = RandomGenerator(seed: 21)
+                var model = ToyModel(kind: kind, instances: 4, features: n, hidden: m, generator: &generator)
+                model.bias = .normal([4, n], standardDeviation: 0.1, using: &generator)
+                let distribution = FeatureDistribution(instanceProbabilities: [1, 0.3, 0.05, 0], featureCount: n)
+                var lanes = (0..<4).map { RandomLanes(seed: 5, stream: UInt64($0)) }
+                let batch = distribution.sample(batchSize: 45, lanes: &lanes)
+                let importance = Tensor.uniform([4, n], low: 0.2, high: 1, using: &generator)
+                let (refLoss, refDW, refDB) = tapeLossAndGradients(model, batch, importance)
+                for path: Int32 in [1, 2] {
+                    let (loss, dw, db) = step(path: path, model, batch, importance)
+                    let label = "n \(n) \(kind) path \(path)"
+                    XCTAssertEqual(loss, refLoss, accuracy: 1e-5 * max(1, abs(refLoss)), label)
+                    for (a, b) in zip(dw.scalars, refDW.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(label) dW") }
+                    for (a, b) in zip(db.scalars, refDB.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(label) db") }
+                }
+            }
+        }
+    }
+
+    /// The automatic choice takes the sparse path for sparse 100→20 batches where the CPU has it, and
+    /// the result does not depend on the scratch's previous contents (same numbers twice).
+    func testAutomaticChoiceIsDeterministic() {
+        var generator = RandomGenerator(seed: 3)
+        let model = ToyModel(kind: .reluOutput, instances: 2, features: 100, hidden: 20, generator: &generator)
+        let distribution = FeatureDistribution(instanceProbabilities: [1, 0.05], featureCount: 100)
+        var lanes = (0..<2).map { RandomLanes(seed: 8, stream: UInt64($0)) }
+        let batch = distribution.sample(batchSize: 256, lanes: &lanes)
+        let importance = Tensor(shape: [2, 100], scalars: (0..<200).map { Float(pow(0.9, Double($0 % 100))) })
+        let first = step(path: 0, model, batch, importance), second = step(path: 0, model, batch, importance)
+        XCTAssertEqual(first.0, second.0)
+        XCTAssertEqual(first.1.scalars, second.1.scalars)
+        XCTAssertEqual(first.2.scalars, second.2.scalars)
+        let sparse = step(path: 2, model, batch, importance), dense = step(path: 1, model, batch, importance)
+        XCTAssertEqual(first.0, dense.0, accuracy: 1e-5)
+        if ck_toy_model_has_sparse_path() != 0 {
+            // Instance 1 (p = 0.05) went the sparse way: bit-identical to the forced sparse path.
+            XCTAssertEqual(Array(first.1.scalars[2000...]), Array(sparse.1.scalars[2000...]))
+        }
+    }
+}
