@@ -48,6 +48,52 @@ final class TMSDecompositionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(separating, 1, "at least one instance gives one component per feature")
     }
 
+    /// The failure mode of TMS 40-10 (issue 5), by hand: features 0 and 1 at 120° merged into one
+    /// rank-1 component along W_0 − W_1 score √((1 − cos 120°)/2) = √3/2 each, feature 2 has its own
+    /// component; the residual W_0 − P_0 sits in a third component that loses on cosine.
+    func testMergedPairScoresItsClosedFormAndIsFlagged() {
+        let half3 = Float(3).squareRoot() / 2
+        let w: [Float] = [1, 0, -0.5, half3, 0, -1]  // [3 features, 2 hidden]
+        let direction: [Float] = [half3, -0.5]       // (W_0 − W_1) / ‖W_0 − W_1‖
+        let along: [Float] = [half3, -half3]         // W_f · direction
+        var merged = [Float](repeating: 0, count: 6), residual = [Float](repeating: 0, count: 6)
+        for f in 0..<2 { for j in 0..<2 {
+            merged[f * 2 + j] = along[f] * direction[j]
+            residual[f * 2 + j] = w[f * 2 + j] - merged[f * 2 + j]
+        } }
+        let own: [Float] = [0, 0, 0, 0, 0, -1]
+        let alignment = ComponentAlignment(target: w, components: [residual, merged, own], rows: 3, columns: 2)
+        XCTAssertEqual(alignment.bestComponent, [1, 1, 2])
+        XCTAssertEqual(alignment.cosine[0], Double(half3), accuracy: 1e-6)
+        XCTAssertEqual(alignment.cosine[1], Double(half3), accuracy: 1e-6)
+        XCTAssertEqual(alignment.meanMaxCosineSimilarity, (2 * Double(half3) + 1) / 3, accuracy: 1e-6)
+        XCTAssertEqual(alignment.meanL2Ratio, (2 * Double(half3) + 1) / 3, accuracy: 1e-6)
+        XCTAssertEqual(alignment.mergedFeatures, [0, 1])
+        XCTAssertFalse(alignment.separatesFeatures)
+        let separate = ComponentAlignment(target: w, components: [Array(w[0..<2]) + [0, 0, 0, 0], [0, 0] + Array(w[2..<4]) + [0, 0], own],
+                                          rows: 3, columns: 2)
+        XCTAssertEqual(separate.mergedFeatures, [])
+        XCTAssertTrue(separate.separatesFeatures)
+        XCTAssertEqual(separate.meanMaxCosineSimilarity, 1, accuracy: 1e-6)
+    }
+
+    /// AdamW's decoupled weight decay alone (every loss coefficient 0, so every gradient and Adam
+    /// step is 0) shrinks the initial components by exactly (1 − lr · wd) per step.
+    func testWeightDecayAloneShrinksGeometrically() throws {
+        let target = Self.trainedTarget(instances: 1, seed: 2)
+        var settings = APDSettings()
+        (settings.steps, settings.batchSize, settings.learningRate, settings.weightDecay) = (50, 64, 1e-2, 0.5)
+        settings.schedule = LearningRateSchedule(.constant, warmupFraction: 0)
+        (settings.parameterMatchCoefficient, settings.topKReconstructionCoefficient, settings.schattenCoefficient) = (0, 0, 0)
+        let result = try APDTrainer.decompose(target, settings: settings)
+        let initial = APDTrainer.initialParameters(layout: result.layout, instances: 1, settings: settings)
+        let factor = pow(1 - 1e-2 * 0.5, 50.0)
+        XCTAssertGreaterThan(initial.scalars.map(abs).max()!, 0.01)
+        for (final, start) in zip(result.parameters.scalars, initial.scalars) {
+            XCTAssertEqual(Double(final), Double(start) * factor, accuracy: 1e-6 + 1e-4 * abs(Double(start)))
+        }
+    }
+
     /// Same seed, same components, for any thread count.
     func testDecompositionIsDeterministicAcrossThreadCounts() throws {
         let target = Self.trainedTarget(instances: 2, seed: 1)

@@ -7,6 +7,7 @@
 #include "ck_random.h"
 #include "ck_toy_model.h"
 #include "ck_adam.h"
+#include "ck_vectors.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -25,41 +25,77 @@ public enum SchattenPenalty {
                                   p: Float, scale: Float, gradientA: UnsafeMutablePointer<Float>?,
                                   gradientB: UnsafeMutablePointer<Float>?, gradientMask: UnsafeMutablePointer<Float>? = nil) -> Double {
         var total = 0.0
-        let idle = pow(Double(epsilon), Double(p) / 2)
-        // Rows of A[c] and B[c] are contiguous over the rank, so the sums run row by row.
-        var sa = [Float](repeating: 0, count: rank), sb = sa, dS = sa
-        for c in 0..<components {
-            let row = mask + c * batchSize
-            let ac = a + c * dIn * rank, bc = b + c * rank * dOut
-            for r in 0..<rank { sa[r] = 0; sb[r] = 0; dS[r] = 0 }
-            for i in 0..<dIn { for r in 0..<rank { sa[r] += ac[i * rank + r] * ac[i * rank + r] } }
-            for r in 0..<rank { var s: Float = 0; for j in 0..<dOut { s += bc[r * dOut + j] * bc[r * dOut + j] }; sb[r] = s }
-            var usage: Float = 0
-            if binary { for t in 0..<batchSize { usage += row[t] } }
-            for r in 0..<rank {
-                let s = sa[r] * sb[r]
-                // d/dS Σ_b (w_b S + ε)^(p/2) = Σ_b (p/2)(w_b S + ε)^(p/2 − 1) w_b
+        var sums = [Float](repeating: 0, count: 4 * rank)
+        sums.withUnsafeMutableBufferPointer { sums in
+            let (sa, sb, factorA, factorB) = (sums.baseAddress!, sums.baseAddress! + rank, sums.baseAddress! + 2 * rank, sums.baseAddress! + 3 * rank)
+            for c in 0..<components {
+                let row = mask + c * batchSize
+                let ac = a + c * dIn * rank, bc = b + c * rank * dOut
+                squaredNorms(a: ac, b: bc, inputs: dIn, rank: rank, outputs: dOut, sa: sa, sb: sb)
                 if binary {
-                    let active = s + epsilon
-                    total += Double(usage) * pow(Double(active), Double(p) / 2) + (Double(batchSize) - Double(usage)) * idle
-                    dS[r] = usage * (p / 2) * pow(active, p / 2 - 1)
+                    var usage: Float = 0
+                    for t in 0..<batchSize { usage += row[t] }
+                    total += binaryTerm(sa: sa, sb: sb, rank: rank, usage: usage, batchSize: batchSize, p: p, scale: scale,
+                                        factorA: factorA, factorB: factorB)
                 } else {
-                    for t in 0..<batchSize {
-                        let w = row[t], value = w * s + epsilon
-                        total += Double(pow(value, p / 2))
-                        let slope = (p / 2) * pow(value, p / 2 - 1)
-                        dS[r] += slope * w
-                        gradientMask?[c * batchSize + t] += scale * slope * s
+                    for r in 0..<rank {
+                        // d/dS Σ_b (w_b S + ε)^(p/2) = Σ_b (p/2)(w_b S + ε)^(p/2 − 1) w_b
+                        let s = sa[r] * sb[r]
+                        var dS: Float = 0
+                        for t in 0..<batchSize {
+                            let w = row[t], value = w * s + epsilon
+                            total += Double(pow(value, p / 2))
+                            let slope = (p / 2) * pow(value, p / 2 - 1)
+                            dS += slope * w
+                            gradientMask?[c * batchSize + t] += scale * slope * s
+                        }
+                        (factorA[r], factorB[r]) = gradientFactors(dS: dS, sa: sa[r], sb: sb[r], scale: scale)
                     }
                 }
+                guard let gradientA, let gradientB, (0..<rank).contains(where: { factorA[$0] != 0 || factorB[$0] != 0 }) else { continue }
+                addGradient(a: ac, b: bc, inputs: dIn, rank: rank, outputs: dOut, factorA: factorA, factorB: factorB,
+                            gradientA: gradientA + c * dIn * rank, gradientB: gradientB + c * rank * dOut)
             }
-            guard let gradientA, let gradientB, dS.contains(where: { $0 != 0 }) else { continue }
-            // dS/dA = 2A·S_B, dS/dB = 2B·S_A.
-            for r in 0..<rank { dS[r] *= scale * 2 }
-            let gac = gradientA + c * dIn * rank, gbc = gradientB + c * rank * dOut
-            for i in 0..<dIn { for r in 0..<rank { gac[i * rank + r] += dS[r] * sb[r] * ac[i * rank + r] } }
-            for r in 0..<rank { let f = dS[r] * sa[r]; for j in 0..<dOut { gbc[r * dOut + j] += f * bc[r * dOut + j] } }
         }
         return total
+    }
+
+    /// S_A[k] = Σ_i A[i,k]² and S_B[k] = Σ_j B[k,j]² of one component: a: `[dIn, rank]`, b: `[rank, dOut]`.
+    static func squaredNorms(a: UnsafePointer<Float>, b: UnsafePointer<Float>, inputs dIn: Int, rank: Int, outputs dOut: Int,
+                             sa: UnsafeMutablePointer<Float>, sb: UnsafeMutablePointer<Float>) {
+        // Rows of A are contiguous over the rank, so its sums run row by row.
+        sa.update(repeating: 0, count: rank)
+        for i in 0..<dIn { BatchVectors.addSquares(a + i * rank, sa, rank) }
+        for r in 0..<rank { sb[r] = BatchVectors.dot(b + r * dOut, b + r * dOut, dOut) }
+    }
+
+    /// The penalty of one component under a binary mask that keeps it for `usage` of `batchSize`
+    /// samples, and its gradient factors (see `gradientFactors`).
+    static func binaryTerm(sa: UnsafePointer<Float>, sb: UnsafePointer<Float>, rank: Int, usage: Float, batchSize: Int,
+                           p: Float, scale: Float, factorA: UnsafeMutablePointer<Float>, factorB: UnsafeMutablePointer<Float>) -> Double {
+        let idle = pow(Double(epsilon), Double(p) / 2)
+        var total = 0.0
+        for r in 0..<rank {
+            let active = sa[r] * sb[r] + epsilon
+            total += Double(usage) * pow(Double(active), Double(p) / 2) + (Double(batchSize) - Double(usage)) * idle
+            // d/dS of usage · (S + ε)^(p/2)
+            (factorA[r], factorB[r]) = gradientFactors(dS: usage * (p / 2) * pow(active, p / 2 - 1), sa: sa[r], sb: sb[r], scale: scale)
+        }
+        return total
+    }
+
+    /// `scale ·` the penalty's gradient is factorA[k] · A[i,k] and factorB[k] · B[k,j]: dS/dA = 2A·S_B, dS/dB = 2B·S_A.
+    @inline(__always)
+    static func gradientFactors(dS: Float, sa: Float, sb: Float, scale: Float) -> (Float, Float) {
+        let d = dS * (scale * 2)
+        return (d * sb, d * sa)
+    }
+
+    /// gradientA += factorA ⊙ A (per column), gradientB += factorB ⊙ B (per row), for one component.
+    static func addGradient(a: UnsafePointer<Float>, b: UnsafePointer<Float>, inputs dIn: Int, rank: Int, outputs dOut: Int,
+                            factorA: UnsafePointer<Float>, factorB: UnsafePointer<Float>,
+                            gradientA: UnsafeMutablePointer<Float>, gradientB: UnsafeMutablePointer<Float>) {
+        for i in 0..<dIn { BatchVectors.addProduct(factorA, a + i * rank, gradientA + i * rank, rank) }
+        for r in 0..<rank where factorB[r] != 0 { BatchVectors.axpy(factorB[r], b + r * dOut, gradientB + r * dOut, dOut) }
     }
 }

@@ -20,6 +20,11 @@ public struct ComponentAlignment: Codable, Equatable, Sendable {
     /// False when APD merged features into one component or spread a feature over several
     /// (the paper reports some TMS 5-2 instances merge features, with MMCS about 0.97).
     public var separatesFeatures: Bool
+    /// Features whose best-aligned component is also another feature's best: APD merged them into
+    /// one component. A rank-1 component holding two features whose directions have cosine ρ scores
+    /// about √((1 − ρ)/2) on each (0.87 at ρ = −0.5, the usual pair in TMS 40-10), so each merged
+    /// pair costs MMCS about 0.13 · 2 / n. Nil in metrics written before it was recorded.
+    public var mergedFeatures: [Int]?
 
     /// - Parameters:
     ///   - target: `[rows, columns]` row-major (TMS: W as `[n, m]`).
@@ -54,5 +59,7 @@ public struct ComponentAlignment: Codable, Equatable, Sendable {
         meanL2Ratio = ratios.reduce(0, +) / Double(max(rows, 1))
         largestComponent = largest
         separatesFeatures = Set(largest).count == rows && largest == best
+        let featuresPerComponent = Dictionary(best.map { ($0, 1) }, uniquingKeysWith: +)
+        mergedFeatures = (0..<rows).filter { featuresPerComponent[best[$0], default: 0] > 1 }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import TensorCore
 import ToyModels
@@ -16,6 +17,11 @@ import ToyModels
 /// which is Σ_o (Σ_matrices ∂out_o/∂(matrix output) · component output)², the reference's
 /// definition, with the products W^out W^in, W^out W_U, B^out W^in and B^out W_U formed once per
 /// step. The sparse forward pass runs only the (sample, component) pairs batch top-k keeps.
+///
+/// Both cores share every phase without the thread count changing any result: components (and
+/// samples) are split into ranges that write disjoint slices, and every sum over components runs
+/// in a fixed order. The parameter match and the Schatten penalty write each component's
+/// gradient while it is in cache (no zeroing pass); the sparse pass adds its terms after.
 final class ResidualMLPStep: DecompositionStep {
     let settings: APDSettings
     let batch: Int, components: Int, rank: Int
@@ -42,15 +48,21 @@ final class ResidualMLPStep: DecompositionStep {
     private let threadScratch: [AttributionScratch]
     // The sparse forward pass.
     private let rM, preM, postM: [UnsafeMutablePointer<Float>]
-    private let yM, gradR, gradNext, dPost, dInner: UnsafeMutablePointer<Float>
+    private let yM, dPre: UnsafeMutablePointer<Float>
+    private var gradR, gradNext: UnsafeMutablePointer<Float>
+    // Per kept pair and layer: w = r' A^in_c, u = post' A^out_c and their gradients.
     private var pairW: [UnsafeMutablePointer<Float>] = [], pairU: [UnsafeMutablePointer<Float>] = []
+    private var pairDW: UnsafeMutablePointer<Float>?, pairDU: UnsafeMutablePointer<Float>?
     private var pairs: [(sample: Int, component: Int)] = []
-    private var pairStart: [Int] = []
+    private var pairStart: [Int] = []            // pairs of sample s: pairStart[s]..<pairStart[s + 1]
+    private var componentPairs: [[Int]] = []     // pair indices of component c, in sample order
+    private let schattenTerms: UnsafeMutablePointer<Double>   // [matrix, C]: each component's penalty
     private let difference: [UnsafeMutablePointer<Float>]   // per decomposed matrix: W − Σ A B
     private let partialSums: [UnsafeMutablePointer<Float>]  // per decomposed matrix: one Σ A B per block of components
-    /// Components summed together in the parameter match: fixed, so the sum's rounding (and every
-    /// result) does not depend on the thread count.
-    static let componentBlock = 16
+    /// Blocks of components summed separately in the parameter match: fixed, so the sum's rounding
+    /// (and every result) does not depend on the thread count.
+    static let componentBlocks = 8
+    private var componentBlock: Int { (components + Self.componentBlocks - 1) / Self.componentBlocks }
     private let threads: Int
 
     struct AttributionScratch {
@@ -106,9 +118,12 @@ final class ResidualMLPStep: DecompositionStep {
         active = widths.map { scratch.buffer(bs * $0) }
         preM = widths.map { scratch.buffer(bs * $0) }; postM = widths.map { scratch.buffer(bs * $0) }
         attribution = scratch.buffer(C * bs); mask = scratch.buffer(C * bs)
-        gradR = scratch.buffer(bs * d); gradNext = scratch.buffer(bs * d); dPost = scratch.buffer(hMax); dInner = scratch.buffer(k)
+        gradR = scratch.buffer(bs * d); gradNext = scratch.buffer(bs * d); dPre = scratch.buffer(bs * hMax)
+        let schattenTerms = UnsafeMutablePointer<Double>.allocate(capacity: layout.layers.count * C)
+        schattenTerms.initialize(repeating: 0, count: layout.layers.count * C)
+        self.schattenTerms = schattenTerms
         difference = layout.layers.map { scratch.buffer($0.inputs * $0.outputs) }
-        let blocks = (C + Self.componentBlock - 1) / Self.componentBlock
+        let blocks = Self.componentBlocks
         partialSums = layout.layers.map { scratch.buffer(blocks * $0.inputs * $0.outputs) }
         threadScratch = (0..<threads).map { _ in
             AttributionScratch(inner: scratch.buffer(bs * k), embedded: scratch.buffer(inputs * k), dPre: scratch.buffer(bs * hMax),
@@ -116,6 +131,8 @@ final class ResidualMLPStep: DecompositionStep {
                                t: scratch.buffer(bs * outputs))
         }
     }
+
+    deinit { schattenTerms.deallocate() }
 
     /// c = a · b (+ c when `accumulate`), row-major with the natural leading dimensions.
     static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
@@ -126,11 +143,27 @@ final class ResidualMLPStep: DecompositionStep {
 
     /// Runs `body` over the components split into `threads` contiguous ranges, in parallel.
     private func forComponents(_ body: (Range<Int>, Int) -> Void) {
-        let (count, parts) = (components, threads)
-        // Each part writes disjoint component slices (and its own scratch), so sharing is safe.
+        inParallel(count: components, body)
+    }
+
+    /// Runs `body(range, part)` over 0..<count split into `threads` contiguous ranges, in parallel,
+    /// balanced by `cost(i) + 1` when given. Each part writes only its own items' slices (and its
+    /// own scratch), so sharing is safe, and the split changes no result.
+    private func inParallel(count: Int, cost: ((Int) -> Int)? = nil, _ body: (Range<Int>, Int) -> Void) {
+        let parts = threads
+        var bounds = (0...parts).map { count * $0 / parts }
+        if let cost, parts > 1 {
+            let weights = (0..<count).map { cost($0) + 1 }, total = weights.reduce(0, +)
+            var (sum, part) = (0, 1)
+            for i in 0..<count {
+                sum += weights[i]
+                while part < parts && sum * parts >= total * part { bounds[part] = i + 1; part += 1 }
+            }
+        }
+        let ranges = (0..<parts).map { bounds[$0]..<bounds[$0 + 1] }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { t in shared.value((count * t / parts)..<(count * (t + 1) / parts), t) }
+            DispatchQueue.concurrentPerform(iterations: parts) { t in shared.value(ranges[t], t) }
         }
     }
 
@@ -170,6 +203,12 @@ final class ResidualMLPStep: DecompositionStep {
 
     private func computeAttributions(_ p: UnsafePointer<Float>) {
         let (bs, k, d) = (batch, rank, embedding)
+        // The nonzero inputs of each sample, when they are few enough to beat a dense product.
+        var nonzero = 0
+        for i in 0..<(bs * inputs) where x[i] != 0 { nonzero += 1 }
+        let activeInputs: [[(Int, Float)]]? = nonzero * 4 > bs * inputs ? nil : (0..<bs).map { sample in
+            (0..<inputs).compactMap { f in x[sample * inputs + f] != 0 ? (f, x[sample * inputs + f]) : nil }
+        }
         forComponents { range, t in
             let s = threadScratch[t]
             for c in range {
@@ -185,7 +224,16 @@ final class ResidualMLPStep: DecompositionStep {
                     if l == 0 {
                         // r_0 = x W_E: through the small product W_E A^in_c ([inputs, k]) instead of the wide r_0.
                         Self.multiply(wE, a(p, matrix: 0, component: c), s.embedded, m: inputs, n: k, k: d)
-                        Self.multiply(x, s.embedded, s.inner, m: bs, n: k, k: inputs)
+                        if let active = activeInputs {
+                            // Sparse features: only the rows of W_E A^in_c that a sample has on.
+                            for sample in 0..<bs {
+                                let row = s.inner + sample * k
+                                row.update(repeating: 0, count: k)
+                                for (f, value) in active[sample] { BatchVectors.axpy(value, s.embedded + f * k, row, k) }
+                            }
+                        } else {
+                            Self.multiply(x, s.embedded, s.inner, m: bs, n: k, k: inputs)
+                        }
                     } else {
                         Self.multiply(r[l], a(p, matrix: 2 * l, component: c), s.inner, m: bs, n: k, k: d)
                     }
@@ -208,34 +256,14 @@ final class ResidualMLPStep: DecompositionStep {
     func lossAndGradients(input: UnsafePointer<Float>, parameters p: UnsafePointer<Float>,
                           gradients g: UnsafeMutablePointer<Float>) -> APDLossTerms {
         var terms = APDLossTerms()
-        forComponents { _, t in  // zeroing tens of megabytes is worth both cores
-            let (start, end) = (layout.count * t / threads, layout.count * (t + 1) / threads)
-            (g + start).update(repeating: 0, count: end - start)
-        }
         x.update(from: input, count: batch * inputs)
         targetForward()
         computeAttributions(p)
         topK.select(scores: attribution, count: components * batch, keep: settings.keptPairs, mask: mask)
+        // The parameter match and the Schatten penalty write every gradient (no zeroing pass); the
+        // sparse pass adds its terms after.
+        (terms.parameterMatch, terms.schatten) = parameterMatchAndSchatten(p, g)
         (terms.topKReconstruction, terms.activationReconstruction) = sparsePass(p, g)
-        terms.parameterMatch = parameterMatch(p, g)
-        let nParameters = Float(layout.layers.map { $0.inputs * $0.outputs }.reduce(0, +))
-        let scale = Float(settings.schattenCoefficient) / (nParameters * Float(batch))
-        // Each thread takes a range of components of every matrix, and sums its own part of the penalty.
-        let partials = UnsafeMutablePointer<Double>.allocate(capacity: threads)
-        partials.initialize(repeating: 0, count: threads)
-        defer { partials.deallocate() }
-        for (s, layer) in layout.layers.enumerated() {
-            let (aSize, bSize) = (layer.inputs * rank, rank * layer.outputs)
-            forComponents { range, t in
-                let (first, a, b) = (range.lowerBound, p + layout.aOffsets[s], p + layout.bOffsets[s])
-                partials[t] += SchattenPenalty.accumulate(
-                    a: a + first * aSize, b: b + first * bSize, components: range.count, inputs: layer.inputs, rank: rank,
-                    outputs: layer.outputs, mask: mask + first * batch, batchSize: batch, binary: true, p: Float(settings.schattenP),
-                    scale: scale, gradientA: g + layout.aOffsets[s] + first * aSize, gradientB: g + layout.bOffsets[s] + first * bSize)
-            }
-        }
-        let penalty = (0..<threads).map { partials[$0] }.reduce(0, +)
-        terms.schatten = penalty / Double(nParameters * Float(batch))
         terms.weigh(by: settings)
         return terms
     }
@@ -247,7 +275,7 @@ final class ResidualMLPStep: DecompositionStep {
         targetForward()
         mask.update(from: kept, count: components * batch)
         sparseForward(p)
-        defer { for l in 0..<layerCount { pairW[l].deallocate(); pairU[l].deallocate() } }
+        defer { releasePairs() }
         return Array(UnsafeBufferPointer(start: yM, count: batch * outputs))
     }
 
@@ -259,47 +287,57 @@ final class ResidualMLPStep: DecompositionStep {
     }
 
     /// The forward pass with only the (sample, component) pairs `mask` keeps: fills rM, preM,
-    /// postM, yM and the per-pair inner activations (which the caller deallocates).
+    /// postM, yM and the per-pair inner activations (freed by `releasePairs`).
     private func sparseForward(_ p: UnsafePointer<Float>) {
         let (bs, d, k) = (batch, embedding, rank)
         pairs.removeAll(keepingCapacity: true)
         pairStart = [0]
+        componentPairs = Array(repeating: [], count: components)
         for sample in 0..<bs {
-            for c in 0..<components where mask[c * bs + sample] != 0 { pairs.append((sample, c)) }
+            for c in 0..<components where mask[c * bs + sample] != 0 {
+                componentPairs[c].append(pairs.count)
+                pairs.append((sample, c))
+            }
             pairStart.append(pairs.count)
         }
-        // Per kept pair and layer, the inner activations w = r' A^in_c and u = post' A^out_c.
         pairW = (0..<layerCount).map { _ in .allocate(capacity: max(1, pairs.count * k)) }
         pairU = (0..<layerCount).map { _ in .allocate(capacity: max(1, pairs.count * k)) }
+        pairDW = .allocate(capacity: max(1, pairs.count * k))
+        pairDU = .allocate(capacity: max(1, pairs.count * k))
         rM[0].update(from: r[0], count: bs * d)
         for l in 0..<layerCount {
             let h = widths[l]
-            rM[l + 1].update(from: rM[l], count: bs * d)
-            for sample in 0..<bs {
-                let residual = rM[l] + sample * d, preRow = preM[l] + sample * h, postRow = postM[l] + sample * h
-                if let bias = bIn[l] { preRow.update(from: bias, count: h) } else { preRow.update(repeating: 0, count: h) }
-                for index in pairStart[sample]..<pairStart[sample + 1] {
-                    let c = pairs[index].component, w = pairW[l] + index * k
-                    w.update(repeating: 0, count: k)
-                    let aIn = a(p, matrix: 2 * l, component: c)
-                    for i in 0..<d where residual[i] != 0 { BatchVectors.axpy(residual[i], aIn + i * k, w, k) }
-                    let bIn = b(p, matrix: 2 * l, component: c)
-                    for j in 0..<k { BatchVectors.axpy(w[j], bIn + j * h, preRow, h) }
-                }
-                for i in 0..<h { postRow[i] = max(preRow[i], 0) }
-                let next = rM[l + 1] + sample * d
-                if let bias = bOut[l] { for j in 0..<d { next[j] += bias[j] } }
-                for index in pairStart[sample]..<pairStart[sample + 1] {
-                    let c = pairs[index].component, u = pairU[l] + index * k
-                    u.update(repeating: 0, count: k)
-                    let aOut = a(p, matrix: 2 * l + 1, component: c)
-                    for i in 0..<h where postRow[i] != 0 { BatchVectors.axpy(postRow[i], aOut + i * k, u, k) }
-                    let bOut = b(p, matrix: 2 * l + 1, component: c)
-                    for j in 0..<k { BatchVectors.axpy(u[j], bOut + j * d, next, d) }
+            // Samples are independent: each writes only its own rows and pairs.
+            inParallel(count: bs, cost: { self.pairStart[$0 + 1] - self.pairStart[$0] }) { samples, _ in
+                for sample in samples {
+                    let residual = rM[l] + sample * d, preRow = preM[l] + sample * h, postRow = postM[l] + sample * h
+                    let next = rM[l + 1] + sample * d
+                    next.update(from: residual, count: d)
+                    if let bias = bIn[l] { preRow.update(from: bias, count: h) } else { preRow.update(repeating: 0, count: h) }
+                    for index in pairStart[sample]..<pairStart[sample + 1] {
+                        let c = pairs[index].component, w = pairW[l] + index * k
+                        w.update(repeating: 0, count: k)
+                        ck_vector_matrix(residual, a(p, matrix: 2 * l, component: c), d, k, w)
+                        ck_vector_matrix(w, b(p, matrix: 2 * l, component: c), k, h, preRow)
+                    }
+                    for i in 0..<h { postRow[i] = max(preRow[i], 0) }
+                    if let bias = bOut[l] { for j in 0..<d { next[j] += bias[j] } }
+                    for index in pairStart[sample]..<pairStart[sample + 1] {
+                        let c = pairs[index].component, u = pairU[l] + index * k
+                        u.update(repeating: 0, count: k)
+                        ck_vector_matrix(postRow, a(p, matrix: 2 * l + 1, component: c), h, k, u)
+                        ck_vector_matrix(u, b(p, matrix: 2 * l + 1, component: c), k, d, next)
+                    }
                 }
             }
         }
         Self.multiply(rM[layerCount], wU, yM, m: bs, n: outputs, k: d)
+    }
+
+    private func releasePairs() {
+        for l in 0..<layerCount { pairW[l].deallocate(); pairU[l].deallocate() }
+        pairDW?.deallocate(); pairDU?.deallocate()
+        (pairW, pairU, pairDW, pairDU) = ([], [], nil, nil)
     }
 
     /// The sparse forward pass with the kept (sample, component) pairs, the output and activation
@@ -307,7 +345,7 @@ final class ResidualMLPStep: DecompositionStep {
     private func sparsePass(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) -> (Double, Double) {
         let (bs, d, k) = (batch, embedding, rank)
         sparseForward(p)
-        defer { for l in 0..<layerCount { pairW[l].deallocate(); pairU[l].deallocate() } }
+        defer { releasePairs() }
         // Losses: mean (y' − y)² over batch and outputs; Σ_l ‖post' − post‖² / Σ_l h_l, mean over batch.
         var reconstruction = 0.0, activation = 0.0
         let reconScale = Float(settings.topKReconstructionCoefficient) * 2 / Float(bs * outputs)
@@ -321,68 +359,85 @@ final class ResidualMLPStep: DecompositionStep {
         for l in 0..<layerCount {
             for i in 0..<(bs * widths[l]) { let e = postM[l][i] - post[l][i]; activation += Double(e * e) }
         }
-        // Backward: gradR holds ∂loss/∂r'_{l+1}.
+        let (dW, dU) = (pairDW!, pairDU!)
+        // Backward: gradR holds ∂loss/∂r'_{l+1}. Per sample (in parallel): the gradients of each
+        // pair's inner activations and of the residual; then per component (in parallel, its pairs
+        // in sample order): the gradients of A and B.
         Self.multiply(yM, wU, gradR, m: bs, n: d, k: outputs, transposeB: true)
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             let h = widths[l]
-            gradNext.update(from: gradR, count: bs * d)  // the residual path
-            for sample in 0..<bs {
-                let gr = gradR + sample * d, postRow = postM[l] + sample * h, preRow = preM[l] + sample * h
-                dPost.update(repeating: 0, count: h)
-                for index in pairStart[sample]..<pairStart[sample + 1] {
-                    let c = pairs[index].component, u = pairU[l] + index * k
-                    let aOut = a(p, matrix: 2 * l + 1, component: c), bOut = b(p, matrix: 2 * l + 1, component: c)
-                    let gaOut = g + (aOut - p), gbOut = g + (bOut - p)
-                    for j in 0..<k {
-                        BatchVectors.axpy(u[j], gr, gbOut + j * d, d)
-                        dInner[j] = BatchVectors.dot(bOut + j * d, gr, d)
+            inParallel(count: bs, cost: { self.pairStart[$0 + 1] - self.pairStart[$0] }) { samples, _ in
+                for sample in samples {
+                    let gr = gradR + sample * d, postRow = postM[l] + sample * h, preRow = preM[l] + sample * h
+                    let dPost = dPre + sample * h
+                    dPost.update(repeating: 0, count: h)
+                    for index in pairStart[sample]..<pairStart[sample + 1] {
+                        let c = pairs[index].component, du = dU + index * k
+                        let aOut = a(p, matrix: 2 * l + 1, component: c), bOut = b(p, matrix: 2 * l + 1, component: c)
+                        du.update(repeating: 0, count: k)
+                        ck_matrix_vector(bOut, gr, k, d, du)
+                        ck_matrix_vector(aOut, du, h, k, dPost)
                     }
-                    for i in 0..<h where postRow[i] != 0 { BatchVectors.axpy(postRow[i], dInner, gaOut + i * k, k) }
-                    for i in 0..<h { dPost[i] += BatchVectors.dot(aOut + i * k, dInner, k) }
-                }
-                let target = post[l] + sample * h
-                for i in 0..<h {
-                    dPost[i] += actScale * (postRow[i] - target[i])
-                    if preRow[i] <= 0 { dPost[i] = 0 }  // now ∂loss/∂pre'
-                }
-                let residual = rM[l] + sample * d, gn = gradNext + sample * d
-                for index in pairStart[sample]..<pairStart[sample + 1] {
-                    let c = pairs[index].component, w = pairW[l] + index * k
-                    let aIn = a(p, matrix: 2 * l, component: c), bIn = b(p, matrix: 2 * l, component: c)
-                    let gaIn = g + (aIn - p), gbIn = g + (bIn - p)
-                    for j in 0..<k {
-                        BatchVectors.axpy(w[j], dPost, gbIn + j * h, h)
-                        dInner[j] = BatchVectors.dot(bIn + j * h, dPost, h)
+                    let target = post[l] + sample * h
+                    for i in 0..<h {
+                        dPost[i] += actScale * (postRow[i] - target[i])
+                        if preRow[i] <= 0 { dPost[i] = 0 }  // now ∂loss/∂pre'
                     }
-                    for i in 0..<d {
-                        if residual[i] != 0 { BatchVectors.axpy(residual[i], dInner, gaIn + i * k, k) }
-                        gn[i] += BatchVectors.dot(aIn + i * k, dInner, k)
+                    let gn = gradNext + sample * d
+                    gn.update(from: gr, count: d)  // the residual path
+                    for index in pairStart[sample]..<pairStart[sample + 1] {
+                        let c = pairs[index].component, dw = dW + index * k
+                        let aIn = a(p, matrix: 2 * l, component: c), bIn = b(p, matrix: 2 * l, component: c)
+                        dw.update(repeating: 0, count: k)
+                        ck_matrix_vector(bIn, dPost, k, h, dw)
+                        ck_matrix_vector(aIn, dw, d, k, gn)
                     }
                 }
             }
-            gradR.update(from: gradNext, count: bs * d)
+            inParallel(count: components, cost: { self.componentPairs[$0].count }) { range, _ in
+                for c in range {
+                    let aOut = a(p, matrix: 2 * l + 1, component: c), bOut = b(p, matrix: 2 * l + 1, component: c)
+                    let aIn = a(p, matrix: 2 * l, component: c), bIn = b(p, matrix: 2 * l, component: c)
+                    let (gaOut, gbOut, gaIn, gbIn) = (g + (aOut - p), g + (bOut - p), g + (aIn - p), g + (bIn - p))
+                    for index in componentPairs[c] {
+                        let sample = pairs[index].sample
+                        let gr = gradR + sample * d, postRow = postM[l] + sample * h, residual = rM[l] + sample * d
+                        let (u, du, w, dw) = (pairU[l] + index * k, dU + index * k, pairW[l] + index * k, dW + index * k)
+                        let dPost = dPre + sample * h
+                        ck_rank_one(u, gr, k, d, gbOut)
+                        ck_rank_one(postRow, du, h, k, gaOut)
+                        ck_rank_one(w, dPost, k, h, gbIn)
+                        ck_rank_one(residual, dw, d, k, gaIn)
+                    }
+                }
+            }
+            swap(&gradR, &gradNext)
         }
         return (reconstruction / Double(bs * outputs), activation / Double(bs * totalWidth))
     }
 
-    /// Σ_s ‖W_s − Σ_c A_sc B_sc‖² / n_params, and its gradient (scaled by its coefficient) added to g.
-    private func parameterMatch(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) -> Double {
+    /// The parameter match Σ_s ‖W_s − Σ_c A_sc B_sc‖² / n_params and the Schatten penalty (with the
+    /// batch top-k mask), and their gradients (scaled by their coefficients) written to g.
+    private func parameterMatchAndSchatten(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) -> (Double, Double) {
         let k = rank
         let nParameters = layout.layers.map { $0.inputs * $0.outputs }.reduce(0, +)
         let scale = -2 * Float(settings.parameterMatchCoefficient) / Float(nParameters)
+        let schattenScale = Float(settings.schattenCoefficient) / (Float(nParameters) * Float(batch))
+        var usage = [Float](repeating: 0, count: components)
+        for c in 0..<components { for t in 0..<batch { usage[c] += mask[c * batch + t] } }
         var total = 0.0
         for (s, layer) in layout.layers.enumerated() {
             let (dIn, dOut) = (layer.inputs, layer.outputs)
             let diff = difference[s]
             let block = s / 2
             // D = W − Σ_c A_c B_c: each thread sums its components into its own slice of `partial`.
-            let partial = partialSums[s], size = Self.componentBlock
+            let partial = partialSums[s], size = componentBlock
             let blocks = (components + size - 1) / size
             withoutActuallyEscaping({ (index: Int) in
                 let slice = partial + index * dIn * dOut
-                slice.update(repeating: 0, count: dIn * dOut)
                 for c in (index * size)..<min(self.components, (index + 1) * size) {
-                    Self.multiply(self.a(p, matrix: s, component: c), self.b(p, matrix: s, component: c), slice, m: dIn, n: dOut, k: k, accumulate: true)
+                    Self.multiply(self.a(p, matrix: s, component: c), self.b(p, matrix: s, component: c), slice, m: dIn, n: dOut, k: k,
+                                  accumulate: c > index * size)
                 }
             }) { body in
                 let shared = UncheckedSendable(body)
@@ -392,15 +447,28 @@ final class ResidualMLPStep: DecompositionStep {
             for index in 0..<blocks { let slice = partial + index * dIn * dOut; for i in 0..<(dIn * dOut) { diff[i] -= slice[i] } }
             total += Double(BatchVectors.dot(diff, diff, dIn * dOut))
             forComponents { range, _ in
+                let sums = UnsafeMutablePointer<Float>.allocate(capacity: 4 * k)
+                defer { sums.deallocate() }
+                let (sa, sb, factorA, factorB) = (sums, sums + k, sums + 2 * k, sums + 3 * k)
                 for c in range {
                     let aC = a(p, matrix: s, component: c), bC = b(p, matrix: s, component: c)
-                    // ∂/∂A_c = −2 D B_cᵀ, ∂/∂B_c = −2 A_cᵀ D (times coefficient / n_params).
-                    Self.multiply(diff, bC, g + (aC - p), m: dIn, n: k, k: dOut, transposeB: true, alpha: scale, accumulate: true)
-                    Self.multiply(aC, diff, g + (bC - p), m: k, n: dOut, k: dIn, transposeA: true, alpha: scale, accumulate: true)
+                    let (gA, gB) = (g + (aC - p), g + (bC - p))
+                    // ∂/∂A_c = −2 D B_cᵀ, ∂/∂B_c = −2 A_cᵀ D (times coefficient / n_params), written over g;
+                    // then the Schatten term while the component is still in cache.
+                    Self.multiply(diff, bC, gA, m: dIn, n: k, k: dOut, transposeB: true, alpha: scale)
+                    Self.multiply(aC, diff, gB, m: k, n: dOut, k: dIn, transposeA: true, alpha: scale)
+                    SchattenPenalty.squaredNorms(a: aC, b: bC, inputs: dIn, rank: k, outputs: dOut, sa: sa, sb: sb)
+                    schattenTerms[s * components + c] = SchattenPenalty.binaryTerm(
+                        sa: sa, sb: sb, rank: k, usage: usage[c], batchSize: batch, p: Float(settings.schattenP),
+                        scale: schattenScale, factorA: factorA, factorB: factorB)
+                    SchattenPenalty.addGradient(a: aC, b: bC, inputs: dIn, rank: k, outputs: dOut, factorA: factorA, factorB: factorB,
+                                                gradientA: gA, gradientB: gB)
                 }
             }
         }
-        return total / Double(nParameters)
+        // Summed in component order, so the reported penalty does not depend on the thread count either.
+        let penalty = (0..<(layout.layers.count * components)).reduce(0.0) { $0 + schattenTerms[$1] }
+        return (total / Double(nParameters), penalty / Double(nParameters * batch))
     }
 }
 

@@ -57,6 +57,9 @@ public struct APDSettings: Codable, Equatable, Sendable {
     public var steps: Int = 20_000
     public var batchSize: Int = 2048
     public var learningRate: Double = 3e-2
+    /// AdamW's decoupled weight decay: each step, parameters shrink by lr · weightDecay. The
+    /// reference runs AdamW with 0 (plain Adam).
+    public var weightDecay: Double = 0
     public var schedule: LearningRateSchedule = .init(.constant, warmupFraction: 0.05)
     public var seed: UInt64 = 0
     /// Loss terms are recorded every this many steps (and at the last).
@@ -87,6 +90,7 @@ public struct APDSettings: Codable, Equatable, Sendable {
         if steps < 1 || steps > 100_000_000 { return "steps must be in 1...100000000, got \(steps)" }
         if batchSize < 1 || batchSize > 1_000_000 { return "batch size must be in 1...1000000, got \(batchSize)" }
         if !(learningRate > 0 && learningRate.isFinite) { return "learning rate must be a positive number, got \(learningRate)" }
+        if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be a non-negative number, got \(weightDecay)" }
         if !(schedule.warmupFraction >= 0 && schedule.warmupFraction < 1) { return "warmup fraction must be in [0, 1), got \(schedule.warmupFraction)" }
         if historyInterval < 1 { return "history interval must be at least 1, got \(historyInterval)" }
         if threads < 0 { return "threads must be >= 0, got \(threads)" }
@@ -96,7 +100,7 @@ public struct APDSettings: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case components, rank, minimality, topK, attributionSource, parameterMatchCoefficient, topKReconstructionCoefficient,
              activationReconstructionCoefficient, schattenCoefficient, schattenP, lpSparsityCoefficient, lpSparsityP,
-             unitNormA, initialisationGain, steps, batchSize, learningRate, schedule, seed, historyInterval, threads
+             unitNormA, initialisationGain, steps, batchSize, learningRate, weightDecay, schedule, seed, historyInterval, threads
     }
 
     public init(from decoder: Decoder) throws {
@@ -119,6 +123,7 @@ public struct APDSettings: Codable, Equatable, Sendable {
         steps = try value(.steps, steps)
         batchSize = try value(.batchSize, batchSize)
         learningRate = try value(.learningRate, learningRate)
+        weightDecay = try value(.weightDecay, weightDecay)
         schedule = try value(.schedule, schedule)
         seed = try value(.seed, seed)
         historyInterval = try value(.historyInterval, historyInterval)

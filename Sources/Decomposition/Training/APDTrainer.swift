@@ -31,7 +31,7 @@ public struct APDResult: Sendable {
     }
 }
 
-/// Runs APD: Adam (no weight decay, as the reference) with warmup and a schedule, instances
+/// Runs APD: AdamW (weight decay 0 by default, as the reference) with warmup and a schedule, instances
 /// split across threads. Each instance draws its own data stream, so results are bit-identical for
 /// any thread count.
 public enum APDTrainer {
@@ -47,10 +47,14 @@ public enum APDTrainer {
         let records = recordSteps(settings)
         let shared = SharedState(instances: count, records: records.count)
         let start = Date()
-        let initial = parameters
+        let initial = InitialParameters(parameters)
+        parameters = Tensor(zeros: [0])
         DispatchQueue.concurrentPerform(iterations: groups.count) { g in
             let range = groups[g]
-            var store = Tensor(Array(initial.scalars[(range.lowerBound * layout.count)..<(range.upperBound * layout.count)]))
+            // A single group (one instance, like the residual MLP's tens of megabytes) takes the
+            // initial parameters over instead of copying them.
+            var store = groups.count == 1 ? initial.take()
+                : Tensor(Array(initial.tensor.scalars[(range.lowerBound * layout.count)..<(range.upperBound * layout.count)]))
             let history = runGroup(target, range: range, layout: layout, settings: settings, store: &store, records: records,
                                    shared: shared, progress: progress)
             shared.finish(range: range, store: store.scalars, layout: layout, lastTerms: history)
@@ -96,7 +100,7 @@ public enum APDTrainer {
                                                      shared: SharedState, progress: (@Sendable (TrainingProgress) -> Void)?) -> [APDLossTerms] {
         let steps = range.map { target.makeStep(instance: $0, settings: settings) }
         var samplers = range.map { target.makeInputSampler(instance: $0, seed: settings.seed) }
-        var optimizer = Adam()
+        var optimizer = Adam.adamW(weightDecay: Float(settings.weightDecay))
         let size = layout.count
         // The store and its gradients are each one tensor, updated in place: no per-step copies of
         // what can be tens of megabytes (the residual MLP has 13.6 M parameters).
@@ -140,12 +144,13 @@ public enum APDTrainer {
 enum UnitNormColumns {
     static func normalise(_ store: inout [Float], layout: ComponentLayout, instances: Int) {
         store.withUnsafeMutableBufferPointer { p in
-            forEachBlock(layout: layout, instances: instances) { start, rows in
-                let a = p.baseAddress! + start, k = layout.rank
-                var norms = [Float](repeating: 0, count: k)
-                for i in 0..<rows { for r in 0..<k { norms[r] += a[i * k + r] * a[i * k + r] } }
+            let base = UncheckedSendable(p.baseAddress!)
+            forEachBlock(layout: layout, instances: instances) { start, rows, norms in
+                let (a, k) = (base.value + start, layout.rank)
+                norms.update(repeating: 0, count: k)
+                for i in 0..<rows { BatchVectors.addSquares(a + i * k, norms, k) }
                 for r in 0..<k { norms[r] = 1 / max(norms[r].squareRoot(), 1e-12) }
-                for i in 0..<rows { for r in 0..<k { a[i * k + r] *= norms[r] } }
+                for i in 0..<rows { BatchVectors.multiply(norms, a + i * k, a + i * k, k) }
             }
         }
     }
@@ -153,26 +158,51 @@ enum UnitNormColumns {
     static func projectGradients(_ gradients: inout [Float], parameters: [Float], layout: ComponentLayout, instances: Int) {
         gradients.withUnsafeMutableBufferPointer { g in
             parameters.withUnsafeBufferPointer { p in
-                forEachBlock(layout: layout, instances: instances) { start, rows in
-                    let (ga, a, k) = (g.baseAddress! + start, p.baseAddress! + start, layout.rank)
-                    var along = [Float](repeating: 0, count: k)
-                    for i in 0..<rows { for r in 0..<k { along[r] += ga[i * k + r] * a[i * k + r] } }
-                    for i in 0..<rows { for r in 0..<k { ga[i * k + r] -= along[r] * a[i * k + r] } }
+                let (gBase, pBase) = (UncheckedSendable(g.baseAddress!), UncheckedSendable(p.baseAddress!))
+                forEachBlock(layout: layout, instances: instances) { start, rows, along in
+                    let (ga, a, k) = (gBase.value + start, pBase.value + start, layout.rank)
+                    along.update(repeating: 0, count: k)
+                    for i in 0..<rows { BatchVectors.addProduct(ga + i * k, a + i * k, along, k) }
+                    for i in 0..<rows { BatchVectors.subtractProduct(along, a + i * k, ga + i * k, k) }
                 }
             }
         }
     }
 
-    /// Calls `body(start, rows)` for each A_c block `[d_in, rank]` of each layer and instance; its
-    /// columns are the vectors kept at unit norm.
-    private static func forEachBlock(layout: ComponentLayout, instances: Int, _ body: (Int, Int) -> Void) {
-        for instance in 0..<instances {
-            for (l, layer) in layout.layers.enumerated() {
-                for c in 0..<layout.components {
-                    body(instance * layout.count + layout.aOffsets[l] + c * layer.inputs * layout.rank, layer.inputs)
+    /// Calls `body(start, rows, scratch)` for each A_c block `[d_in, rank]` of each layer and instance
+    /// (its columns are the vectors kept at unit norm), with `rank` floats of scratch. Blocks are
+    /// independent, so millions of parameters are split over the cores without changing any result.
+    private static func forEachBlock(layout: ComponentLayout, instances: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let blocks = (0..<instances).flatMap { instance in
+            layout.layers.indices.flatMap { l in
+                (0..<layout.components).map { c in
+                    (start: instance * layout.count + layout.aOffsets[l] + c * layout.layers[l].inputs * layout.rank, rows: layout.layers[l].inputs)
                 }
             }
         }
+        let size = blocks.reduce(0) { $0 + $1.rows } * layout.rank
+        let parts = size >= 1 << 20 ? min(ProcessInfo.processInfo.activeProcessorCount, blocks.count) : 1
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: parts) { t in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: layout.rank)
+                defer { scratch.deallocate() }
+                for block in blocks[(blocks.count * t / parts)..<(blocks.count * (t + 1) / parts)] { shared.value(block.start, block.rows, scratch) }
+            }
+        }
+    }
+}
+
+/// The initial parameters, handed to the groups.
+final class InitialParameters: @unchecked Sendable {
+    private(set) var tensor: Tensor
+    init(_ tensor: Tensor) { self.tensor = tensor }
+
+    /// Moves the tensor out (leaving it empty), so that its storage is not shared and is not
+    /// copied on the first write. Only for a single reader.
+    func take() -> Tensor {
+        defer { tensor = Tensor(zeros: [0]) }
+        return tensor
     }
 }
 
@@ -212,6 +242,7 @@ final class SharedState: @unchecked Sendable {
 
     func parameters(count: Int, layout: ComponentLayout) -> [Float] {
         lock.lock(); defer { lock.unlock() }
+        if stores.count == 1 { return stores.values.first! }  // no copy of a single group's store
         return stores.keys.sorted().flatMap { stores[$0]! }
     }
 }

@@ -22,6 +22,24 @@ enum BatchVectors {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     }
 
+    /// y += x ⊙ x
+    @inline(__always)
+    static func addSquares(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        for t in 0..<count { y[t] += x[t] * x[t] }
+    }
+
+    /// y += m ⊙ x
+    @inline(__always)
+    static func addProduct(_ m: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        for t in 0..<count { y[t] += m[t] * x[t] }
+    }
+
+    /// y −= m ⊙ x
+    @inline(__always)
+    static func subtractProduct(_ m: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        for t in 0..<count { y[t] -= m[t] * x[t] }
+    }
+
     /// y = m ⊙ x
     @inline(__always)
     static func multiply(_ m: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {

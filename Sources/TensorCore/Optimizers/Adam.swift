@@ -35,8 +35,9 @@ public struct Adam: Sendable {
     public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor], learningRate lr: Float) {
         precondition(parameters.count == gradients.count, "\(parameters.count) parameters but \(gradients.count) gradients")
         if firstMoments.isEmpty {
+            // Separate allocations: a shared copy-on-write buffer would be copied on the first write.
             firstMoments = parameters.map { Tensor(zeros: $0.shape) }
-            secondMoments = firstMoments
+            secondMoments = parameters.map { Tensor(zeros: $0.shape) }
         }
         step += 1
         let correction1 = 1 - pow(beta1, Float(step))
