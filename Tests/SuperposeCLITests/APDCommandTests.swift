@@ -11,6 +11,7 @@ extension CommandLineErrorTests {
         try assertOneLineError(["apd", "--components", "0", "--quiet"], mentions: "components (C) must be at least 1")
         try assertOneLineError(["apd", "--rank", "0", "--quiet"], mentions: "rank")
         try assertOneLineError(["apd", "--steps", "0", "--quiet"], mentions: "steps")
+        try assertOneLineError(["apd", "--weight-decay=-0.1", "--quiet"], mentions: "weight decay must be a non-negative number")
         try assertOneLineError(["apd", "--preset", "tms-9-9"], mentions: "unknown APD preset 'tms-9-9'")
         try assertOneLineError(["apd", "--minimality", "sometimes"], mentions: "minimality must be batchTopK or lpAttributions")
         try assertOneLineError(["apd", "--preset", "resid-mlp-1", "--minimality", "lpAttributions", "--quiet"],
@@ -31,5 +32,30 @@ extension CommandLineErrorTests {
         try Data("not a safetensors file".utf8).write(to: garbage)
         try assertOneLineError(["apd", "--target", garbage.path, "--quiet"], mentions: "garbage.safetensors")
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("runs").path), "no run folder is left behind")
+    }
+}
+
+/// `superpose apd --target` on a model a `tms` run saved: the decomposition runs and writes a
+/// complete run folder (a target read from a file has no training loss to report).
+final class APDTargetFileTests: CommandLineTestCase {
+    func testDecomposesASavedTMSModel() throws {
+        let train = try run(["tms", "--n", "5", "--m", "2", "--instances", "2", "--steps", "300", "--feature-probability", "0.05",
+                             "--output", "trained", "--quiet"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let trained = scratch.appendingPathComponent("trained")
+        let runName = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: trained.path).first)
+        let model = trained.appendingPathComponent(runName).appendingPathComponent("model.safetensors")
+        let result = try run(["apd", "--target", model.path, "--feature-probability", "0.05", "--steps", "30", "--batch", "64",
+                              "--output", "decomposed", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let decomposed = scratch.appendingPathComponent("decomposed")
+        let folder = decomposed.appendingPathComponent(try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: decomposed.path).first))
+        let metrics = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("metrics.json"))) as? [String: Any])
+        let instances = try XCTUnwrap(metrics["instances"] as? [[String: Any]])
+        XCTAssertEqual(instances.count, 2)
+        XCTAssertNil(instances[0]["targetLoss"], "no training loss for a target read from a file")
+        for file in ["config.json", "model.safetensors", "report.html"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), file)
+        }
     }
 }

@@ -9,8 +9,9 @@ public struct APDMetrics: Codable, Equatable, Sendable {
         public var alignment: ComponentAlignment
         /// ‖W − Σ_c A_c B_c‖_F / ‖W‖_F.
         public var relativeParameterError: Double
-        /// The target's training loss (importance-weighted MSE, mean over batch and features).
-        public var targetLoss: Float
+        /// The target's training loss (importance-weighted MSE, mean over batch and features); nil
+        /// when the target was read from a file rather than trained.
+        public var targetLoss: Float?
         public var finalTerms: APDLossTerms
         /// `[C][n]`: ‖(A_c B_c)[f, :]‖ / ‖W[f, :]‖, how much of feature f's row component c holds.
         public var rowShare: [[Double]]

@@ -101,7 +101,7 @@ public struct APDReport: RunReport, Sendable {
         page.add(.table(headers: ["instance", "MMCS", "ML2R", "separates", "‖W − ΣAB‖/‖W‖", "target loss", "top-k recon", "Schatten", "param match"],
                         rows: metrics.instances.map { i in
                             [String(i.index), ReportFormat.number(i.alignment.meanMaxCosineSimilarity, digits: 4), ReportFormat.number(i.alignment.meanL2Ratio, digits: 4),
-                             i.alignment.separatesFeatures ? "yes" : "no", ReportFormat.number(i.relativeParameterError), ReportFormat.number(i.targetLoss),
+                             i.alignment.separatesFeatures ? "yes" : "no", ReportFormat.number(i.relativeParameterError), i.targetLoss.map { ReportFormat.number($0) } ?? "– (read from a file)",
                              ReportFormat.number(i.finalTerms.topKReconstruction), ReportFormat.number(i.finalTerms.schatten), ReportFormat.number(i.finalTerms.parameterMatch)]
                         },
                         caption: "Loss terms of the last training batch, before their coefficients. metrics.json: instances[]"))

@@ -31,6 +31,7 @@ struct Decompose: ParsableCommand {
     @Option(help: "Minimality: batchTopK or lpAttributions (the paper's Appendix A.2.3).") var minimality: String?
     @Option(help: "Attributions from the target or from the decomposition.") var attributions: String?
     @Option(help: "APD learning rate.") var lr: Double?
+    @Option(help: "AdamW weight decay of the components (the reference: 0).") var weightDecay: Double?
     @Option(help: "Seed of the decomposition (and of the target's training).") var seed: UInt64?
     @Option(help: "Threads (0: one per core).") var threads: Int?
     @Option(name: .shortAndLong, help: "Folder to put the run folder in.") var output: String = "runs"
@@ -94,6 +95,7 @@ struct Decompose: ParsableCommand {
             config.decomposition.attributionSource = value
         }
         if let lr { config.decomposition.learningRate = lr }
+        if let weightDecay { config.decomposition.weightDecay = weightDecay }
         if let seed { config.decomposition.seed = seed; config.target?.training.seed = seed; config.residualMLP?.training.seed = seed }
         if let threads { config.decomposition.threads = threads; config.target?.training.threads = threads; config.residualMLP?.training.threads = threads }
         try config.validate()
