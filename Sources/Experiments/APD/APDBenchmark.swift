@@ -4,14 +4,19 @@ import TensorCore
 import ToyModels
 
 /// Timings of APD at the reference settings, for `superpose bench`. Targets are decomposed from
-/// their initial weights (the cost of a step does not depend on them); a run's total time is
-/// extrapolated from a calibrated number of steps.
+/// their initial weights (the cost of a step does not depend on them); a run's total time is its
+/// one-time setup plus the full number of steps at the rate measured between a short and a long run.
 public enum APDBenchmark {
     public struct Measurement: Sendable {
+        /// Steps of the longer of the two timed runs, and its wall and CPU seconds.
         public var steps: Int
         public var seconds: Double
         public var cpuSeconds: Double
-        /// Seconds for the reference's full number of steps, at the measured rate.
+        /// Wall seconds per step, from the difference of the two runs (setup cancels out).
+        public var secondsPerStep: Double
+        /// What a run pays once, whatever its length: initial parameters, scratch, the first touch of memory.
+        public var setupSeconds: Double
+        /// Seconds for the reference's full number of steps: the setup once, then every step at the measured rate.
         public var projectedSeconds: Double
     }
 
@@ -41,16 +46,21 @@ public enum APDBenchmark {
         }
     }
 
-    /// Runs `body(steps)` for a few steps, then for enough steps to fill `minimumSeconds`.
+    /// Times `body(steps)` for a few steps and again for enough steps to fill `minimumSeconds`; the
+    /// difference gives the rate per step without the one-time setup, which a full run pays only once.
     static func measure(fullSteps: Int, minimumSeconds: Double, _ body: (Int) throws -> Void) throws -> Measurement {
-        var steps = 3
-        var (wall, cpu) = try timed { try body(steps) }
-        let wanted = Int(Double(steps) * minimumSeconds / max(wall, 1e-6))
-        if wanted > steps {
-            steps = min(fullSteps, wanted)
-            (wall, cpu) = try timed { try body(steps) }
+        let short = 2
+        let (shortWall, _) = try timed { try body(short) }
+        var long = 2 * short
+        var (wall, cpu) = try timed { try body(long) }
+        while wall < minimumSeconds && long < fullSteps {
+            long = min(fullSteps, Int(Double(long) * min(max(minimumSeconds / max(wall, 1e-6), 2), 100)))
+            (wall, cpu) = try timed { try body(long) }
         }
-        return Measurement(steps: steps, seconds: wall, cpuSeconds: cpu, projectedSeconds: wall / Double(steps) * Double(fullSteps))
+        let perStep = max(wall - shortWall, 0) / Double(long - short)
+        let setup = max(shortWall - Double(short) * perStep, 0)
+        return Measurement(steps: long, seconds: wall, cpuSeconds: cpu, secondsPerStep: perStep, setupSeconds: setup,
+                           projectedSeconds: setup + perStep * Double(fullSteps))
     }
 
     static func timed(_ body: () throws -> Void) rethrows -> (Double, Double) {

@@ -43,7 +43,8 @@ struct Bench: ParsableCommand {
             ] as [(String, Int, Double, () throws -> APDBenchmark.Measurement)] {
                 let m = try measure()
                 var record: [String: Any] = ["benchmark": "apd", "model": name, "steps": m.steps, "seconds": round3(m.seconds),
-                                             "steps_per_second": round3(Double(m.steps) / m.seconds),
+                                             "steps_per_second": round3(1 / max(m.secondsPerStep, 1e-12)),
+                                             "setup_seconds": round3(m.setupSeconds),
                                              "cpu_per_wall": round3(m.cpuSeconds / m.seconds),
                                              "reference_steps": full, "projected_seconds": round3(m.projectedSeconds)]
                 if target > 0 { record["target_seconds"] = target; record["meets_target"] = m.projectedSeconds < target }
