@@ -7,13 +7,7 @@
 
 #include <math.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define CK_ADAM_DISPATCH 1
-#define CK_ADAM_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define CK_ADAM_DISPATCH 0
-#define CK_ADAM_AVX2
-#endif
+#include "cpu_dispatch.h"
 
 /* The scalar update: the baseline path, and the AVX2 path's ragged tail. */
 #define CK_ADAM_LOOP                                                                    \
@@ -30,13 +24,11 @@ static void adam_portable(float *restrict p, const float *restrict g, float *res
     CK_ADAM_LOOP
 }
 
-#if CK_ADAM_DISPATCH
-#include <immintrin.h>
-
+#if CK_HAS_DISPATCH
 /* Written with intrinsics: the compiler keeps sqrtf scalar (it may set errno), which left the
  * loop unvectorised. Each lane does what the scalar loop does, FMA contracted where the compiler
  * contracts it there; the ragged tail runs the scalar loop. */
-CK_ADAM_AVX2 static void adam_avx2(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
+CK_TARGET_AVX2 static void adam_avx2(float *restrict p, const float *restrict g, float *restrict m, float *restrict v,
                                    ptrdiff_t count, float b1, float b2, float l2, float decay, float step_size,
                                    float inverse_root_correction2, float eps) {
     const __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2), vl2 = _mm256_set1_ps(l2);
@@ -62,13 +54,8 @@ CK_ADAM_AVX2 static void adam_avx2(float *restrict p, const float *restrict g, f
 void ck_adam_update(float *p, const float *g, float *m, float *v, ptrdiff_t count,
                     float b1, float b2, float l2, float decay, float step_size,
                     float inverse_root_correction2, float eps) {
-#if CK_ADAM_DISPATCH
-    static int avx2 = -1;
-    if (avx2 < 0) {
-        __builtin_cpu_init();
-        avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    if (avx2) {
+#if CK_HAS_DISPATCH
+    if (ck_cpu_has_avx2()) {
         adam_avx2(p, g, m, v, count, b1, b2, l2, decay, step_size, inverse_root_correction2, eps);
         return;
     }

@@ -6,13 +6,7 @@
 
 #include "ck_vectors.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#define CK_VECTORS_DISPATCH 1
-#include <immintrin.h>
-#define CK_VECTORS_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define CK_VECTORS_DISPATCH 0
-#endif
+#include "cpu_dispatch.h"
 
 /* ---- portable ---------------------------------------------------------------------------- */
 
@@ -42,7 +36,7 @@ static void rank_one_portable(const float *x, const float *y, ptrdiff_t rows, pt
 
 /* ---- AVX2 / FMA -------------------------------------------------------------------------- */
 
-#if CK_VECTORS_DISPATCH
+#if CK_HAS_DISPATCH
 /* y[0..<n] += s * v[0..<n]: full vectors, then a scalar tail (masked stores are slow on Zen). */
 static inline __attribute__((always_inline, target("avx2,fma"))) void axpy_avx2(float s, const float *v, float *y, ptrdiff_t n) {
     const __m256 vs = _mm256_set1_ps(s);
@@ -60,7 +54,7 @@ static inline __attribute__((always_inline, target("avx2,fma"))) float hsum_avx2
 
 /* For narrow y (up to 64 columns) the sums stay in registers across all rows. */
 #define CK_NARROW 64
-CK_VECTORS_AVX2 static void vector_matrix_avx2(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, float *y) {
+CK_TARGET_AVX2 static void vector_matrix_avx2(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, float *y) {
     if (cols > CK_NARROW || cols < 8) {
         for (ptrdiff_t i = 0; i < rows; ++i)
             if (x[i] != 0) axpy_avx2(x[i], a + i * cols, y, cols);
@@ -89,7 +83,7 @@ CK_VECTORS_AVX2 static void vector_matrix_avx2(const float *x, const float *a, p
     for (int v = 0; v < nv; ++v) _mm256_storeu_ps(y + 8 * v, acc[v]);
 }
 
-CK_VECTORS_AVX2 static void matrix_vector_avx2(const float *a, const float *x, ptrdiff_t rows, ptrdiff_t cols, float *y) {
+CK_TARGET_AVX2 static void matrix_vector_avx2(const float *a, const float *x, ptrdiff_t rows, ptrdiff_t cols, float *y) {
     for (ptrdiff_t i = 0; i < rows; ++i) {
         const float *row = a + i * cols;
         __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
@@ -108,40 +102,32 @@ CK_VECTORS_AVX2 static void matrix_vector_avx2(const float *a, const float *x, p
     }
 }
 
-CK_VECTORS_AVX2 static void rank_one_avx2(const float *x, const float *y, ptrdiff_t rows, ptrdiff_t cols, float *a) {
+CK_TARGET_AVX2 static void rank_one_avx2(const float *x, const float *y, ptrdiff_t rows, ptrdiff_t cols, float *a) {
     for (ptrdiff_t i = 0; i < rows; ++i)
         if (x[i] != 0) axpy_avx2(x[i], y, a + i * cols, cols);
 }
 
-static int use_avx2(void) {
-    static int avx2 = -1;
-    if (avx2 < 0) {
-        __builtin_cpu_init();
-        avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return avx2;
-}
 #endif
 
 /* ---- entry points ------------------------------------------------------------------------ */
 
 void ck_vector_matrix(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, float *y) {
-#if CK_VECTORS_DISPATCH
-    if (use_avx2()) { vector_matrix_avx2(x, a, rows, cols, y); return; }
+#if CK_HAS_DISPATCH
+    if (ck_cpu_has_avx2()) { vector_matrix_avx2(x, a, rows, cols, y); return; }
 #endif
     vector_matrix_portable(x, a, rows, cols, y);
 }
 
 void ck_matrix_vector(const float *a, const float *x, ptrdiff_t rows, ptrdiff_t cols, float *y) {
-#if CK_VECTORS_DISPATCH
-    if (use_avx2()) { matrix_vector_avx2(a, x, rows, cols, y); return; }
+#if CK_HAS_DISPATCH
+    if (ck_cpu_has_avx2()) { matrix_vector_avx2(a, x, rows, cols, y); return; }
 #endif
     matrix_vector_portable(a, x, rows, cols, y);
 }
 
 void ck_rank_one(const float *x, const float *y, ptrdiff_t rows, ptrdiff_t cols, float *a) {
-#if CK_VECTORS_DISPATCH
-    if (use_avx2()) { rank_one_avx2(x, y, rows, cols, a); return; }
+#if CK_HAS_DISPATCH
+    if (ck_cpu_has_avx2()) { rank_one_avx2(x, y, rows, cols, a); return; }
 #endif
     rank_one_portable(x, y, rows, cols, a);
 }

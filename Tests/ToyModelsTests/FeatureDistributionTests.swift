@@ -38,20 +38,53 @@ final class FeatureDistributionTests: XCTestCase {
         for count in counts { XCTAssertEqual(Double(count), expected, accuracy: 6 * (expected * 0.95).squareRoot()) }
     }
 
-    /// The vectorised and the portable sampler draw the same batch from the same lanes, including a
-    /// partial last block of rows; so a run does not depend on the CPU's vector unit.
+    /// The AVX-512, AVX2 and portable samplers draw the same batch from the same lanes, including a
+    /// partial last block of rows and features with p = 0 and p = 1 (which draw nothing for
+    /// presence); so a run does not depend on the CPU's vector unit.
     func testVectorisedAndPortableSamplersAgree() {
-        for (rows, n) in [(1024, 5), (37, 20), (9, 3), (16, 100)] {
-            let thresholds = (0..<n).map { UInt64(Double($0 + 1) / Double(n + 1) * 4_294_967_296) }
-            var fast = RandomLanes(seed: 4, stream: 1), portable = fast
-            var a = [Float](repeating: -1, count: rows * n), b = a
-            fast.withState { state in ck_sample_features(state, rows, n, thresholds, -1, 2, nil, 0, &a) }
-            portable.withState { state in ck_sample_features_portable(state, rows, n, thresholds, -1, 2, nil, 0, &b) }
-            XCTAssertEqual(a, b, "rows \(rows), n \(n)")
-            // The lanes advanced identically too.
-            fast.withState { state in ck_sample_features(state, 8, n, thresholds, 0, 1, nil, 0, &a) }
-            portable.withState { state in ck_sample_features_portable(state, 8, n, thresholds, 0, 1, nil, 0, &b) }
-            XCTAssertEqual(Array(a[0..<8 * n]), Array(b[0..<8 * n]))
+        for (rows, n) in [(1024, 5), (37, 20), (9, 3), (16, 100), (40, 16)] {
+            var thresholds = (0..<n).map { UInt64(Double($0 + 1) / Double(n + 1) * 4_294_967_296) }
+            if n > 3 { thresholds[0] = 0; thresholds[n - 1] = 1 << 32 }
+            for table in [[Float](), [1, 2, 3]] {
+                var results: [[Float]] = []
+                var states: [[Float]] = []
+                for path: Int32 in [3, 2, 1] {
+                    var lanes = RandomLanes(seed: 4, stream: 1)
+                    var x = [Float](repeating: -1, count: rows * n)
+                    lanes.withState { state in ck_sample_features_path(path, state, rows, n, thresholds, -1, 2, table, table.count, &x) }
+                    results.append(x)
+                    // The lanes advanced identically too: the next batch agrees.
+                    var next = [Float](repeating: -1, count: 8 * n)
+                    lanes.withState { state in ck_sample_features_path(path, state, 8, n, thresholds, 0, 1, nil, 0, &next) }
+                    states.append(next)
+                }
+                XCTAssertEqual(results[0], results[2], "rows \(rows), n \(n), AVX-512 vs portable")
+                XCTAssertEqual(results[1], results[2], "rows \(rows), n \(n), AVX2 vs portable")
+                XCTAssertEqual(states[0], states[2])
+                XCTAssertEqual(states[1], states[2])
+                XCTAssertTrue(results[2].allSatisfy { $0 != -1 }, "every entry written")
+                if n > 3 {
+                    XCTAssertTrue((0..<rows).allSatisfy { results[2][$0 * n] == 0 }, "p = 0 never present")
+                    XCTAssertTrue((0..<rows).allSatisfy { results[2][$0 * n + n - 1] != 0 || table.isEmpty }, "p = 1 always present")
+                }
+            }
+        }
+    }
+
+    /// Groups made only of p = 0 and p = 1 features draw no presence words, and the others still
+    /// see their own probability: a row mixing p = 1 with p = 0.3 keeps both rates.
+    func testMixedCertainAndRandomFeaturesKeepTheirRates() {
+        let n = 24, batchSize = 20_000
+        var probabilities = [Float](repeating: 1, count: n)
+        for i in 16..<n { probabilities[i] = 0.3 }
+        let distribution = FeatureDistribution(probabilities: Tensor(shape: [1, n], scalars: probabilities))
+        var lanes = [RandomLanes(seed: 5, stream: 0)]
+        let x = distribution.sample(batchSize: batchSize, lanes: &lanes).scalars
+        for i in 0..<n {
+            let present = (0..<batchSize).filter { x[$0 * n + i] != 0 }.count
+            let p = Double(probabilities[i])
+            XCTAssertEqual(Double(present) / Double(batchSize), p, accuracy: 6 * (p * (1 - p) / Double(batchSize)).squareRoot() + 1e-4,
+                           "feature \(i)")
         }
     }
 

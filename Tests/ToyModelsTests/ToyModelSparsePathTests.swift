@@ -6,7 +6,8 @@ import ToyModels
 /// The sparse path of the fused step (through U = WᵀW, AVX-512 only) against the tape reference,
 /// at the densities and sizes where `ck_toy_model_step` chooses it and at dense ones.
 final class ToyModelSparsePathTests: XCTestCase {
-    /// Loss and gradients of every instance on a forced path: 1 dense, 2 sparse.
+    /// Loss and gradients of every instance on a forced path: 1 dense, 3 sparse adding S row by row,
+    /// 4 sparse adding S by blocks of 32 rows, 5 the fused dense pass.
     func step(path: Int32, _ model: ToyModel, _ batch: Tensor, _ importance: Tensor) -> (Float, Tensor, Tensor) {
         let (m, n, rows) = (model.hiddenCount, model.featureCount, batch.shape[1])
         var scratch = [Float](repeating: .nan, count: ck_toy_model_scratch_count(rows, m, n))
@@ -22,9 +23,11 @@ final class ToyModelSparsePathTests: XCTestCase {
         return (loss, dw, db)
     }
 
-    /// n = 40 (three 16-lane vectors, the last one partial) and n = 150 (ten vectors: two register chunks).
+    /// n = 40 (three 16-lane vectors, the last one partial) and n = 150 (ten vectors: two register
+    /// chunks); 45 rows: a full block of 32 and a partial one (and for the fused pass, two full tiles
+    /// of 16 and a partial one). m = 14 and 20 take the fused pass (W padded to 16 rows, and not).
     func testSparsePathMatchesTape() {
-        for (n, m) in [(40, 6), (150, 9)] {
+        for (n, m) in [(40, 6), (150, 9), (40, 14), (100, 20)] {
             for kind in ToyModel.Kind.allCases {
                 var generator = RandomGenerator(seed: 21)
                 var model = ToyModel(kind: kind, instances: 4, features: n, hidden: m, generator: &generator)
@@ -34,7 +37,7 @@ final class ToyModelSparsePathTests: XCTestCase {
                 let batch = distribution.sample(batchSize: 45, lanes: &lanes)
                 let importance = Tensor.uniform([4, n], low: 0.2, high: 1, using: &generator)
                 let (refLoss, refDW, refDB) = tapeLossAndGradients(model, batch, importance)
-                for path: Int32 in [1, 2] {
+                for path: Int32 in [1, 3, 4, 5] {
                     let (loss, dw, db) = step(path: path, model, batch, importance)
                     let label = "n \(n) \(kind) path \(path)"
                     XCTAssertEqual(loss, refLoss, accuracy: 1e-5 * max(1, abs(refLoss)), label)

@@ -12,8 +12,10 @@ extern "C" {
 /// Draws a dense batch of sparse features, `x: [rows, n]` row-major: feature i is present with
 /// probability `threshold[i] / 2^32` (`threshold[i]` ≤ 2^32) and then takes `low + scale * u` (u uniform on a 2^-24 grid in
 /// [0, 1)), or `table[floor(u * table_count)]` when `table_count > 0`; absent features are 0.
-/// Each 64-bit draw decides one entry (32 bits presence, 24 bits value); eight streams run side by
-/// side so the draws vectorise. The result depends only on the lanes' states, not on the CPU.
+/// Each eight-lane step gives sixteen 32-bit words: one step decides the presence of 16 entries,
+/// and only present entries take a value (24 bits of a word) from later steps; groups of 16
+/// entries whose features all have p = 0 or 1 draw nothing for presence (the stream is described in feature_sampler.c). The
+/// result depends only on the lanes' states, not on the CPU.
 void ck_sample_features(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
                         float low, float scale, const float *table, ptrdiff_t table_count, float *x);
 
@@ -25,9 +27,14 @@ void ck_sample_features(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint6
 void ck_sample_feature_pairs(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t pairs, const uint64_t *threshold,
                              int anticorrelated, float low, float scale, float *x);
 
-/// `ck_sample_features` without the AVX2 path, for checking that both paths draw the same batch.
+/// `ck_sample_features` on the portable path, for checking that all paths draw the same batch.
 void ck_sample_features_portable(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
                                  float low, float scale, const float *table, ptrdiff_t table_count, float *x);
+
+/// `ck_sample_features` on a chosen path, for tests: 0 the best this CPU has, 1 portable, 2 AVX2,
+/// 3 AVX-512 (an unsupported choice falls back to the next one down). All draw the same batch.
+void ck_sample_features_path(int path, ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
+                             float low, float scale, const float *table, ptrdiff_t table_count, float *x);
 
 /// Scratch floats `ck_toy_model_step` needs for a batch of `rows` with `m` hidden and `n` features.
 ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n);
@@ -40,14 +47,17 @@ ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n);
 /// x: [rows, n]; w: [m, n]; bias, importance: [n]. Writes dL/dW into `dw: [m, n]` and dL/db into
 /// `db: [n]`, and returns L. `scratch` holds `ck_toy_model_scratch_count(rows, m, n)` floats.
 /// Sparse batches take a path through U = WᵀW where the CPU has AVX-512 (chosen from the batch's
-/// nonzero count, so the same inputs always take the same path); the numbers agree to float rounding.
+/// nonzero count, so the same inputs always take the same path), and dense ones of mid-sized models
+/// a fused pass; the numbers agree to float rounding.
 double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                          const float *x, const float *w, const float *bias, const float *importance,
                          float *dw, float *db, float *scratch);
 
 /// `ck_toy_model_step` on a chosen path, for tests: 0 chooses as `ck_toy_model_step` does, 1 the dense
-/// path (five matrix products), 2 the sparse path (through U = WᵀW, see toy_model.c) where the CPU has
-/// it (AVX-512), the dense one elsewhere. Both give the same numbers up to float rounding.
+/// path (five matrix products), 2 the sparse path (through U = WᵀW, see toy_model.c) adding S the
+/// cheaper way, 3 adding S row by row, 4 adding S by blocks of rows, 5 the fused dense pass (for
+/// 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128); paths 2 to 5 where the CPU has them (AVX-512) and applies, the
+/// dense one elsewhere. All give the same numbers up to float rounding.
 double ck_toy_model_step_path(int path, int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                               const float *x, const float *w, const float *bias, const float *importance,
                               float *dw, float *db, float *scratch);

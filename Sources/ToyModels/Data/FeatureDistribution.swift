@@ -95,10 +95,10 @@ public struct FeatureDistribution: Equatable, Sendable {
 
     /// Fills `x: [batch, n]` with one instance's batch.
     ///
-    /// Absent features are drawn too: eight vectorised streams decide an entry from one 64-bit draw
-    /// (32 bits presence, 24 bits value) in a fraction of a nanosecond, which is cheaper than
-    /// skipping ahead with a logarithm per present feature unless p is below about 2 percent, and
-    /// leaves a dense batch the step multiplies with packed kernels.
+    /// Absent features are decided too, but cheaply: eight vectorised streams give sixteen 32-bit
+    /// presence tests per step, and only present features draw a value (see `ck_sample_features`),
+    /// which is cheaper than skipping ahead with a logarithm per present feature unless p is below
+    /// a few percent, and leaves a dense batch the step multiplies with packed kernels.
     public func sample(instance: Int, batchSize: Int, lanes: inout RandomLanes, into x: UnsafeMutablePointer<Float>) {
         let n = featureCount
         // Present iff 32 random bits < p · 2^32; p = 1 gives 2^32, always present.
