@@ -12,6 +12,7 @@ extension CommandLineErrorTests {
         try assertOneLineError(["apd", "--rank", "0", "--quiet"], mentions: "rank")
         try assertOneLineError(["apd", "--steps", "0", "--quiet"], mentions: "steps")
         try assertOneLineError(["apd", "--weight-decay=-0.1", "--quiet"], mentions: "weight decay must be a non-negative number")
+        try assertOneLineError(["apd", "--initialisation", "orthogonal", "--quiet"], mentions: "initialisation must be kaimingUniform or xavierNormal")
         try assertOneLineError(["apd", "--preset", "tms-9-9"], mentions: "unknown APD preset 'tms-9-9'")
         try assertOneLineError(["apd", "--minimality", "sometimes"], mentions: "minimality must be batchTopK or lpAttributions")
         try assertOneLineError(["apd", "--preset", "resid-mlp-1", "--minimality", "lpAttributions", "--quiet"],

@@ -51,8 +51,8 @@ public struct APDSettings: Codable, Equatable, Sendable {
     /// Normalise each A_c column to unit norm over d_in before every step, projecting the
     /// gradient's radial part out (the reference's `unit_norm_matrices`).
     public var unitNormA: Bool = false
-    /// Initial A and B are Kaiming-uniform (fan-in as PyTorch computes it for the reference's
-    /// `[instance, C, d_in, rank]` tensors) times this gain.
+    /// How A and B start (see `APDTrainer.initialParameters`), times `initialisationGain`.
+    public var initialisation: Initialisation = .kaimingUniform
     public var initialisationGain: Double = 1
     public var steps: Int = 20_000
     public var batchSize: Int = 2048
@@ -65,6 +65,11 @@ public struct APDSettings: Codable, Equatable, Sendable {
     /// Loss terms are recorded every this many steps (and at the last).
     public var historyInterval: Int = 100
     public var threads: Int = 0
+
+    /// The initial distribution of A and B.
+    public enum Initialisation: String, Codable, CaseIterable, Sendable {
+        case kaimingUniform, xavierNormal
+    }
 
     public init() {}
 
@@ -100,7 +105,7 @@ public struct APDSettings: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case components, rank, minimality, topK, attributionSource, parameterMatchCoefficient, topKReconstructionCoefficient,
              activationReconstructionCoefficient, schattenCoefficient, schattenP, lpSparsityCoefficient, lpSparsityP,
-             unitNormA, initialisationGain, steps, batchSize, learningRate, weightDecay, schedule, seed, historyInterval, threads
+             unitNormA, initialisation, initialisationGain, steps, batchSize, learningRate, weightDecay, schedule, seed, historyInterval, threads
     }
 
     public init(from decoder: Decoder) throws {
@@ -119,6 +124,7 @@ public struct APDSettings: Codable, Equatable, Sendable {
         lpSparsityCoefficient = try value(.lpSparsityCoefficient, lpSparsityCoefficient)
         lpSparsityP = try value(.lpSparsityP, lpSparsityP)
         unitNormA = try value(.unitNormA, unitNormA)
+        initialisation = try value(.initialisation, initialisation)
         initialisationGain = try value(.initialisationGain, initialisationGain)
         steps = try value(.steps, steps)
         batchSize = try value(.batchSize, batchSize)

@@ -67,20 +67,29 @@ public enum APDTrainer {
                          finalTerms: shared.lastTerms, seconds: Date().timeIntervalSince(start))
     }
 
-    /// Kaiming-uniform A and B (gain √2, fan-in as PyTorch's `kaiming_uniform_` computes it for the
-    /// reference's `[instance, C, d_in, rank]` and `[instance, C, rank, d_out]` tensors: C·d_in·rank and
-    /// C·rank·d_out), times `initialisationGain`. Drawn instance by instance, layer by layer.
+    /// Initial A and B, times `initialisationGain`, drawn instance by instance, layer by layer, with
+    /// PyTorch's fans for the reference's `[instance, C, d_in, rank]` and `[instance, C, rank, d_out]`
+    /// tensors (fan-in C·d·rank, fan-out instances·d·rank):
+    /// - `kaimingUniform` (the reference's residual MLP): U(±√2 · √(3 / fan-in));
+    /// - `xavierNormal` (the reference's TMS): N(0, 2 / (fan-in + fan-out)).
     public static func initialParameters(layout: ComponentLayout, instances: Int, settings: APDSettings) -> Tensor {
         var generator = RandomGenerator(seed: settings.seed, stream: 0)
         var scalars: [Float] = []
         scalars.reserveCapacity(instances * layout.count)
-        let (c, k) = (layout.components, layout.rank)
+        let (c, k, gain) = (layout.components, layout.rank, settings.initialisationGain)
         for _ in 0..<instances {
             for layer in layout.layers {
-                for fanIn in [c * layer.inputs * k, c * k * layer.outputs] {
-                    let bound = Float(settings.initialisationGain * 2.0.squareRoot() * (3.0 / Double(fanIn)).squareRoot())
-                    let size = fanIn  // A and B each hold C·d·rank scalars, the same count as their fan-in
-                    for _ in 0..<size { scalars.append(generator.nextUniform(in: -bound, bound)) }
+                for d in [layer.inputs, layer.outputs] {
+                    let (fanIn, fanOut) = (Double(c * d * k), Double(instances * d * k))
+                    let size = c * d * k
+                    switch settings.initialisation {
+                    case .kaimingUniform:
+                        let bound = Float(gain * 2.0.squareRoot() * (3.0 / fanIn).squareRoot())
+                        for _ in 0..<size { scalars.append(generator.nextUniform(in: -bound, bound)) }
+                    case .xavierNormal:
+                        let deviation = Float(gain * (2.0 / (fanIn + fanOut)).squareRoot())
+                        for _ in 0..<size { scalars.append(deviation * generator.nextNormal()) }
+                    }
                 }
             }
         }

@@ -221,6 +221,7 @@ public enum APDPreset: String, CaseIterable, Sendable {
 
 /// The decomposition's choices, re-exported so the command line needs only `Experiments`.
 public typealias APDSettingsMinimality = APDSettings.Minimality
+public typealias APDSettingsInitialisation = APDSettings.Initialisation
 public typealias APDSettingsAttributionSource = APDSettings.AttributionSource
 
 /// The tensor names in a safetensors file, for telling model kinds apart.

@@ -29,6 +29,7 @@ struct Decompose: ParsableCommand {
     @Option(help: "Inner rank of each component.") var rank: Int?
     @Option(help: "Batch top-k, as a fraction of the batch size.") var topk: Double?
     @Option(help: "Minimality: batchTopK or lpAttributions (the paper's Appendix A.2.3).") var minimality: String?
+    @Option(help: "Initial components: kaimingUniform (the reference's residual MLP) or xavierNormal (the reference's TMS).") var initialisation: String?
     @Option(help: "Attributions from the target or from the decomposition.") var attributions: String?
     @Option(help: "APD learning rate.") var lr: Double?
     @Option(help: "AdamW weight decay of the components (the reference: 0).") var weightDecay: Double?
@@ -89,6 +90,12 @@ struct Decompose: ParsableCommand {
         if let minimality {
             guard let value = APDSettingsMinimality(rawValue: minimality) else { throw ValidationError("minimality must be batchTopK or lpAttributions, got '\(minimality)'") }
             config.decomposition.minimality = value
+        }
+        if let initialisation {
+            guard let value = APDSettingsInitialisation(rawValue: initialisation) else {
+                throw ValidationError("initialisation must be kaimingUniform or xavierNormal, got '\(initialisation)'")
+            }
+            config.decomposition.initialisation = value
         }
         if let attributions {
             guard let value = APDSettingsAttributionSource(rawValue: attributions) else { throw ValidationError("attributions must be target or decomposition, got '\(attributions)'") }
