@@ -58,12 +58,17 @@ struct Decompose: ParsableCommand {
         }
         if !quiet, let metrics = outcome.metrics {
             for i in metrics.instances {
+                let merged = i.alignment.mergedFeatures?.count ?? 0
+                let verdict = i.alignment.separatesFeatures ? "separates" : merged > 0 ? "merges \(merged) features" : "does not separate"
                 print(String(format: "  instance %2d  MMCS %.4f  ML2R %.4f  %@  ‖W − ΣAB‖/‖W‖ %.4f", i.index, i.alignment.meanMaxCosineSimilarity,
-                             i.alignment.meanL2Ratio, i.alignment.separatesFeatures ? "separates" : "merges   ", i.relativeParameterError))
+                             i.alignment.meanL2Ratio, verdict as NSString, i.relativeParameterError))
             }
             let s = metrics.summary
-            print(String(format: "  separating instances: %d of %d, MMCS %.4f, ML2R %.4f; APD %.1f s", s.separatingInstances.count,
-                         metrics.instances.count, s.meanMMCSSeparating ?? Double.nan, s.meanML2RSeparating ?? Double.nan, metrics.decompositionSeconds))
+            let alignment = s.meanMMCSSeparating.map { mmcs in
+                String(format: "MMCS %.4f, ML2R %.4f", mmcs, s.meanML2RSeparating ?? .nan)
+            } ?? "no MMCS over separating instances"
+            print("  separating instances: \(s.separatingInstances.count) of \(metrics.instances.count), \(alignment); APD "
+                  + String(format: "%.1f s", metrics.decompositionSeconds))
         }
         print(outcome.report.path)
     }
