@@ -50,6 +50,7 @@ public struct CircuitSettings: Codable, Equatable, Sendable {
             "The note does not state the optimiser settings. Chosen: AdamW, lr 3e-3, weight decay 0.01, constant rate, batch 1024, 5,000 steps, Xavier-normal initialisation, b = 0. Measured (seed 1, learned W_down): evaluation loss 0.0110 after 3,000 steps at lr 1e-3, 0.01092 after 10,000, 0.01095 after 5,000 at 3e-3: converged to within 1 %.",
             "The note does not state the evaluation set or ΔL's scale. Chosen as for I1: 100,000 fresh samples shared by all models, ΔL per sample summed over the 128 outputs, ε = 1e-4, scored against the targets ReLU(A x + v).",
             "A is drawn from its own seed (circuit.seed = 0), the same for both model seeds: the note trains two models of the same circuit.",
+            "Measured (seeds 1, 2): with W_down learned, 0.75 % and 0.76 % of the weights are real, against nnz(A)/n² = 1.21 % and 1.14 % real in the circuit itself (U = A, b = v: 12 of A's 199 entries are too small to matter). The learned W_down leaves out input features: 123 and 125 of A's entries are real, all the real weights lie on A's support, and |U| alone separates them (interference RMS 0.07; the replication: std about 0.09, base rate about 1.26 %). Its settings are not public; sparser inputs (density 0.1, 0.03) give 0.80–0.82 %, so the gap is not the input density. With W_down frozen, 0.99 % and 1.02 % are real and the overlap and shrinkage of the note appear (slope of U on A 0.12).",
         ]
         return c
     }

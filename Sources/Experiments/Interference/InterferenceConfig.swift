@@ -21,6 +21,10 @@ public struct InterferenceConfig: Codable, Equatable, Sendable {
     public var hidden: Int
     public var featureProbability: Float
     public var importance: Float
+    /// Importance decaying over the features, I_i = importance · ratio^i; nil: every feature weighs
+    /// `importance`. With equal importance the features are exchangeable, so which feature a seed
+    /// happens to favour is noise and the seeds' diagonal weights cannot correlate.
+    public var importanceRatio: Double?
     /// One model per seed (initialisation and training data); the first two are compared.
     public var seeds: [UInt64]
     public var variants: [Variant]
@@ -63,6 +67,7 @@ public struct InterferenceConfig: Codable, Equatable, Sendable {
         if hidden < 1 || hidden > features { throw ExperimentError("hidden must be in 1...\(features), got \(hidden)") }
         if !(featureProbability > 0 && featureProbability <= 1) { throw ExperimentError("feature probability must be in (0, 1], got \(featureProbability)") }
         if !(importance > 0) || !importance.isFinite { throw ExperimentError("importance must be positive, got \(importance)") }
+        if let importanceRatio { _ = try ImportanceLaw.geometric(ratio: importanceRatio).resolve(featureCount: features) }
         if seeds.count < 2 || Set(seeds).count != seeds.count { throw ExperimentError("need at least two distinct seeds, got \(seeds)") }
         if variants.isEmpty && modelPath == nil { throw ExperimentError("need at least one training variant") }
         for v in variants where v.steps < 1 || v.steps > 10_000_000 { throw ExperimentError("steps of '\(v.name)' must be in 1...10000000, got \(v.steps)") }
@@ -81,7 +86,11 @@ public struct InterferenceConfig: Codable, Equatable, Sendable {
         FeatureDistribution(instanceProbabilities: [featureProbability], featureCount: features)
     }
 
-    func importanceVector() -> [Float] { Array(repeating: importance, count: features) }
+    /// `[n]` importances (validated by `validate()`).
+    func importanceVector() -> [Float] {
+        let law = importanceRatio.map { ImportanceLaw.geometric(ratio: $0) } ?? .uniform
+        return ((try? law.resolve(featureCount: features)) ?? []).map { importance * $0 }
+    }
 
     func settings(variant: Variant, seed: UInt64) -> TrainingSettings {
         var s = training
@@ -112,10 +121,12 @@ public enum InterferencePreset: String, CaseIterable, Sendable {
             var c = InterferenceConfig(name: "I1", features: 100, hidden: 20, featureProbability: 0.02)
             c.variants = [.init(name: "undertrained", steps: 500), .init(name: "converged", steps: 10_000)]
             c.seeds = [1, 2]
+            c.importanceRatio = 0.99
             c.learnedScores = LearnedScoreSettings()
             c.notes = [
-                "Model and data as the note states: tied ReLU-output toy model, n = 100 features, m = 20 hidden dimensions, feature density 0.02, importance 1, values U[0, 1].",
-                "The note does not state how long 'undertrained' is. Chosen: 500 steps (batch 1024, AdamW lr 1e-3, weight decay 0.01, constant rate, as the Toy Models notebook), against 10,000 steps for the converged model. Measured (seed 1): evaluation loss 0.0022 at 250 steps, 0.0015 at 500, 0.0013 at 1,000, 0.0012 at 2,000 and 0.00115 at 10,000, so by 2,000 steps the model is within 5 % of converged; at 500 it is 27 % above, with mean U_ii ≈ 1.11 against 1.36 converged.",
+                "Model and data as the note states: tied ReLU-output toy model, n = 100 features, m = 20 hidden dimensions, feature density 0.02, values U[0, 1].",
+                "The note calls it a 'standard toy model' and does not state the importance. Chosen: I_i = 0.99^i (1 down to 0.37), the gentlest of the decays tried. With equal importance the features are exchangeable, so the seeds' diagonal weights agree in size (RMS difference 0.03 at a mean of 1.1) but their spread is seed-specific noise: Pearson r = 0.15 undertrained, −0.03 converged (seeds 1, 2). With 0.99^i the decay orders the features the same way in every seed: r = 0.92–0.95 undertrained and 0.92–0.93 converged over seed pairs (1, 2), (3, 4), (5, 6), (7, 8), with every diagonal weight real. Steeper decays drop features: 0.98^i leaves 92–95 diagonal weights real, 0.97^i 77. --importance-ratio 1 gives the equal-importance model.",
+                "The note does not state how long 'undertrained' is. Chosen: 500 steps (batch 1024, AdamW lr 1e-3, weight decay 0.01, constant rate, as the Toy Models notebook), against 10,000 steps for the converged model. Measured (seed 1): evaluation loss 0.00137 at 250 steps, 0.00092 at 500, 0.00079 at 1,000, 0.00077 at 2,000 and 0.00073 at 10,000, so by 1,000 steps the model is within 10 % of converged; at 500 it is 26 % above, with mean U_ii ≈ 1.07 against 1.33 converged.",
                 "The note does not state the evaluation set or ΔL's normalisation. Chosen: 100,000 fresh samples (one set shared by all models), and ΔL per sample summed over the n features, i.e. n × the training loss's units (mean over features). With the training loss's units every ΔL is 100 times smaller and a diagonal weight's ΔL (about p·E[x²]/n ≈ 7e-5) falls below ε = 1e-4.",
                 "Seeds 1 and 2: a seed sets both the weight initialisation and the training data, as in the note.",
                 LearnedScoreSettings.note,

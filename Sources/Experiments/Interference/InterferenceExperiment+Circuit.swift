@@ -26,7 +26,7 @@ extension InterferenceExperiment {
                 settings.threads = 1
                 results.store(UntiedToyModelTrainer.train(hidden: config.hidden, circuit: circuit, trainsDown: trainsDown,
                                                            distribution: config.distribution(),
-                                                           importance: Tensor(repeating: config.importance, shape: [1, n]),
+                                                           importance: Tensor(shape: [1, n], scalars: config.importanceVector()),
                                                            settings: settings, progress: index == 0 ? report : nil), at: index)
             }
             let trainingSeconds = Date().timeIntervalSince(start)
@@ -43,8 +43,7 @@ extension InterferenceExperiment {
         var metrics = InterferenceMetrics(experiment: config.name, features: n, hidden: config.hidden,
                                           featureProbability: config.featureProbability, epsilon: config.epsilon,
                                           reduction: config.reduction, evaluationSamples: config.evaluationSamples, variants: variants)
-        metrics.idealWeights = circuit.matrix
-        metrics.idealBaseRate = Double(circuit.nonzeroCount) / Double(n * n)
+        metrics.recordCircuit(circuit, evaluation: evaluation, targets: targets)
         let layout = "W_down.<variant>: [seed, m, n], W_up.<variant>: [seed, n, m], b.<variant>: [seed, n]; U = W_up W_down; target ReLU(A x + v) with A: [n, n] (row i = output i), v: [n]; seeds as in config.json"
         return (tensors, layout, metrics)
     }

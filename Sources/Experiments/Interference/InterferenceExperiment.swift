@@ -80,6 +80,19 @@ public struct InterferenceMetrics: Codable, Equatable, Sendable {
     /// the fraction of them that are nonzero (nnz / n²).
     public var idealWeights: [Float]? = nil
     public var idealBaseRate: Double? = nil
+    /// Definition 2 applied to the circuit itself (U = A, b = v): the fraction of weights with ΔL > ε.
+    /// Below nnz(A)/n² because an entry too small to lift its output over −v never matters.
+    public var circuitRealBaseRate: Double? = nil
+
+    /// Records the circuit as Definition 1's ideal and its own base rates, on `evaluation` (`[samples, n]`).
+    mutating func recordCircuit(_ circuit: BlockCircuit, evaluation: [Float], targets: [Float]) {
+        let n = features
+        idealWeights = circuit.matrix
+        idealBaseRate = Double(circuit.nonzeroCount) / Double(n * n)
+        let ablation = InterferenceAnalysis.exactDeltaLoss(LiftedModel(virtualWeights: circuit.matrix, bias: circuit.bias),
+                                                           evaluation: evaluation, targets: targets, reduction: reduction)
+        circuitRealBaseRate = Double(InterferenceAnalysis.realWeights(ablation, epsilon: epsilon).filter { $0 }.count) / Double(n * n)
+    }
 }
 
 public enum InterferenceExperiment {
@@ -174,7 +187,7 @@ public enum InterferenceExperiment {
             for seed in config.seeds {
                 let t0 = Date()
                 let result = ToyModelTrainer.train(kind: .reluOutput, hidden: config.hidden, distribution: config.distribution(),
-                                                   importance: Tensor(repeating: config.importance, shape: [1, n]),
+                                                   importance: Tensor(shape: [1, n], scalars: config.importanceVector()),
                                                    settings: config.settings(variant: variant, seed: seed),
                                                    progress: progress("\(config.name) \(variant.name) seed \(seed)"))
                 trainingSeconds += Date().timeIntervalSince(t0)

@@ -58,6 +58,7 @@ extension InterferenceReport {
         for v in metrics.variants {
             for m in v.models {
                 rows.append([v.name, String(m.seed), fmt(m.realBaseRate * 100) + " %", fmt((metrics.idealBaseRate ?? 0) * 100) + " %",
+                             metrics.circuitRealBaseRate.map { fmt($0 * 100) + " %" } ?? "–",
                              "\(m.realDiagonalCount)/\(support)", String(support - m.realDiagonalCount), String(m.realOffDiagonalCount),
                              fmt(m.idealSlope ?? 0), fmt(m.offDiagonalRMS)])
             }
@@ -68,10 +69,10 @@ extension InterferenceReport {
         }
         return [
             .section("Circuit: Definition 1 against Definition 2"),
-            .table(headers: ["variant", "seed", "real weights (Def. 2)", "nnz(A)/n²", "real in A's support", "A's support not real",
+            .table(headers: ["variant", "seed", "real weights (Def. 2)", "nnz(A)/n²", "real in the circuit itself", "real in A's support", "A's support not real",
                              "real outside A", "slope U on A", "RMS of U where A = 0"],
                    rows: rows,
-                   caption: "Definition 1 takes A as the ideal: its \(support) nonzero entries of n² = \(n * n) are the real weights and U − A the interference. Definition 2 labels a weight real iff ΔL > ε. 'A's support not real': weights the circuit has but the model does not carry (Definition 1: masked by interference; Definition 2: absent). metrics.json: variants[].models[] (realDiagonalCount counts A's support)"),
+                   caption: "Definition 1 takes A as the ideal: its \(support) nonzero entries of n² = \(n * n) are the real weights and U − A the interference. Definition 2 labels a weight real iff ΔL > ε; applied to the circuit itself (U = A, b = v) it finds fewer real weights than nnz(A), since an entry too small to lift its output over −v never matters. 'A's support not real': weights the circuit has but the model does not carry (Definition 1: masked by interference; Definition 2: absent). metrics.json: variants[].models[] (realDiagonalCount counts A's support)"),
             .table(headers: ["variant", "real in both seeds", "correlation of real weights", "correlation of interference weights",
                              "correlation over A's support", "correlation where A = 0"],
                    rows: correlations,

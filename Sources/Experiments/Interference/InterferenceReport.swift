@@ -69,7 +69,7 @@ public struct InterferenceReport: RunReport, Sendable {
         page.add(.section("Setup"))
         page.add(.keyValues([
             ("features n", "\(config.features)"), ("hidden m", "\(config.hidden)"), ("feature density", "\(config.featureProbability)"),
-            ("importance", "\(config.importance)"), ("seeds", config.seeds.map(String.init).joined(separator: ", ")),
+            ("importance", config.importanceRatio.map { "\(config.importance) · \($0)^i" } ?? "\(config.importance)"), ("seeds", config.seeds.map(String.init).joined(separator: ", ")),
             ("variants", config.variants.map { "\($0.name): \($0.steps) steps" }.joined(separator: "; ")),
             ("batch / lr / weight decay", "\(config.training.batchSize) / \(config.training.learningRate) / \(config.training.weightDecay)"),
             ("evaluation samples", "\(config.evaluationSamples) (seed \(config.evaluationSeed))"),
@@ -97,7 +97,9 @@ public struct InterferenceReport: RunReport, Sendable {
                              v.models.map { "\(fmt($0.diagonalMean)) ± \(fmt($0.diagonalStandardDeviation))" }.joined(separator: ", "),
                              fmt(v.diagonalRMSDifference), String(format: "%.1f s", v.trainingSeconds)]
                         },
-                        caption: "Pearson correlation between the first two seeds' virtual weights. With equal importance and density every feature is exchangeable, so the diagonal weights of one seed sit in a narrow band and their spread is seed-specific noise: a low diagonal correlation here does not mean the real weights disagree (compare the RMS difference with the mean). metrics.json: variants[]"))
+                        caption: "Pearson correlation between the first two seeds' virtual weights. " + (config.importanceRatio == nil
+                            ? "With equal importance and density every feature is exchangeable, so the diagonal weights of one seed sit in a narrow band and their spread is seed-specific noise: a low diagonal correlation here does not mean the real weights disagree (compare the RMS difference with the mean). "
+                            : "The importance decay orders the features, so the diagonal weights spread the same way in every seed and their correlation measures agreement. ") + "metrics.json: variants[]"))
         page.add(contentsOf: circuitBlocks())
         page.add(contentsOf: learnedScoreBlocks())
         for item in figures { page.addSection(for: item) }

@@ -145,10 +145,7 @@ extension InterferenceExperiment {
         var metrics = InterferenceMetrics(experiment: config.name, features: n, hidden: saved.hiddenCount,
                                           featureProbability: config.featureProbability, epsilon: config.epsilon,
                                           reduction: config.reduction, evaluationSamples: config.evaluationSamples, variants: variants)
-        if let circuit = saved.circuit {
-            metrics.idealWeights = circuit.matrix
-            metrics.idealBaseRate = Double(circuit.nonzeroCount) / Double(n * n)
-        }
+        if let circuit = saved.circuit, let targets { metrics.recordCircuit(circuit, evaluation: evaluation, targets: targets) }
         let file = try SafeTensors.read(from: url)
         return (file.tensors, file.metadata["layout"] ?? "as read from \(url.lastPathComponent)", metrics)
     }

@@ -55,7 +55,7 @@ extension Interference {
 
     private func rejectOptions(_ given: [String: Bool], preset: String) throws {
         let shared = ["--config": config != nil, "--model": model != nil, "--density": density != nil,
-                      "--block-density": blockDensity != nil, "--frozen-down": frozenDown, "--mask-penalty": maskPenalty != nil,
+                      "--block-density": blockDensity != nil, "--frozen-down": frozenDown, "--importance-ratio": importanceRatio != nil, "--mask-penalty": maskPenalty != nil,
                       "--mask-steps": maskSteps != nil, "--ig-steps": igSteps != nil]
         if let name = given.merging(shared, uniquingKeysWith: { $0 || $1 }).filter(\.value).keys.sorted().first {
             throw ValidationError("\(name) does not apply to preset \(preset)")

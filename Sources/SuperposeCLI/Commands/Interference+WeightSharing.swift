@@ -7,7 +7,9 @@ extension Interference {
     /// Runs I7 with the options that apply to it (--density, --steps, --seed, --evaluation-samples, --epsilon).
     func runWeightSharingPreset() throws {
         let given = ["--config": config != nil, "--model": model != nil, "--block-density": blockDensity != nil,
-                     "--frozen-down": frozenDown, "--converged-steps": convergedSteps != nil]
+                     "--frozen-down": frozenDown, "--converged-steps": convergedSteps != nil,
+                     "--importance-ratio": importanceRatio != nil, "--mask-penalty": maskPenalty != nil, "--mask-steps": maskSteps != nil,
+                     "--ig-steps": igSteps != nil]
         if let name = given.filter(\.value).keys.sorted().first { throw ValidationError("\(name) does not apply to preset I7") }
         var config = WeightSharingPreset.i7
         if let density { config.featureProbability = density }

@@ -29,6 +29,7 @@ struct Interference: ParsableCommand {
     @Option(help: "A JSON config to re-run (a run's config.json); the options below override it.") var config: String?
     @Option(help: "A saved model.safetensors to analyse instead of training.") var model: String?
     @Option(help: "Feature density of the training and evaluation data.") var density: Float?
+    @Option(help: "Importance I_i = R^i over the features (I1's preset: 0.99); 1 makes every feature weigh the same.") var importanceRatio: Double?
     @Option(help: "I2: probability that an entry inside a block of A is nonzero (the note: 0.1; its text also says 0.5).") var blockDensity: Float?
     @Flag(help: "I2: train only with W_down frozen as a random unit-norm projection.") var frozenDown = false
     @Option(help: "Training steps of the first variant (I1: undertrained; I2: every variant).") var steps: Int?
@@ -64,7 +65,9 @@ struct Interference: ParsableCommand {
                 if let models = v.models.first?.idealSlope, ideal != nil { line += String(format: "  slope U on A %.3f", models) }
                 print(line)
             }
-            if let rate = outcome.metrics.idealBaseRate { print(String(format: "  nnz(A)/n² = %.2f%%", rate * 100)) }
+            if let rate = outcome.metrics.idealBaseRate { print(String(format: "  nnz(A)/n² = %.2f%%", rate * 100), terminator: "") }
+            if let rate = outcome.metrics.circuitRealBaseRate { print(String(format: "; real in the circuit itself (U = A): %.2f%%", rate * 100), terminator: "") }
+            if outcome.metrics.idealBaseRate != nil { print() }
         }
         print(outcome.report.path)
     }
@@ -83,6 +86,7 @@ struct Interference: ParsableCommand {
             }
         }
         if let density { config.featureProbability = density }
+        if let importanceRatio { config.importanceRatio = importanceRatio == 1 ? nil : importanceRatio }
         if let blockDensity {
             guard config.circuit != nil else { throw ValidationError("--block-density applies to the circuit preset I2 only") }
             config.circuit?.blockDensity = blockDensity
