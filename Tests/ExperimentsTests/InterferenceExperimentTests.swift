@@ -95,7 +95,8 @@ final class InterferenceExperimentTests: XCTestCase {
         XCTAssertEqual(decoded.variants.count, 2)
         XCTAssertEqual(try JSONCoding.decode(InterferenceConfig.self, from: folder.configURL), config)
         let svgs = try FileManager.default.contentsOfDirectory(atPath: folder.figuresURL.path).filter { $0.hasSuffix(".svg") }
-        XCTAssertEqual(svgs.count, 8)
+        XCTAssertEqual(svgs.count, 9)
+        XCTAssertTrue(svgs.contains("real-rate-threshold.svg"))
         for name in svgs {
             let svg = try String(contentsOf: folder.figuresURL.appendingPathComponent(name), encoding: .utf8)
             XCTAssertTrue(MarkupCheck(svg).isWellFormed, name)

@@ -60,7 +60,7 @@ public struct InterferenceReport: RunReport, Sendable {
                 figure: LinePlot(title: "Precision vs loss gain, \(title), seed \(first.seed)", xLabel: "loss gain Σ ΔL of kept weights",
                                  yLabel: "precision", series: gain).figure()))
         }
-        return out + circuitFigures()
+        return out + [thresholdFigure()] + circuitFigures()
     }
 
     public func page(figures: [ReportFigure]) -> ReportPage {
