@@ -27,11 +27,12 @@ static ptrdiff_t dense_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) {
 static ptrdiff_t padded16(ptrdiff_t n) { return (n + 15) / 16 * 16; }
 
 /* Scratch of the sparse path (see below), in floats: U and S: [n, np]; padded bias, importance and
- * bias sums: [np]; a block's g: [32, np]; its row masks: n uint32; the row lists: rows · n + 16
- * indices and rows + 1 starts, stored as int32 in float-sized slots; 16 more to start U on a cache line. */
-static ptrdiff_t sparse_scratch_count(ptrdiff_t rows, ptrdiff_t n) {
+ * bias sums: [np]; a block's g: [64, np]; its row masks: n uint64; W padded: [m, np]; the row lists:
+ * rows · n + 16 indices and rows + 1 starts, stored as int32 in float-sized slots; 32 more to start U
+ * and padded W on cache lines. */
+static ptrdiff_t sparse_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) {
     const ptrdiff_t np = padded16(n);
-    return 2 * n * np + 3 * np + 32 * np + n + (rows * n + 16) + (rows + 1) + 16;
+    return 2 * n * np + 3 * np + 64 * np + 2 * n + m * np + (rows * n + 16) + (rows + 1) + 32;
 }
 
 
@@ -47,7 +48,7 @@ static ptrdiff_t fused_scratch_count(ptrdiff_t n) {
 static int fused_applies(ptrdiff_t m, ptrdiff_t n) { return m >= 13 && m <= 20 && n >= 32 && n <= 128; }
 
 ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) {
-    const ptrdiff_t dense = dense_scratch_count(rows, m, n), sparse = sparse_scratch_count(rows, n);
+    const ptrdiff_t dense = dense_scratch_count(rows, m, n), sparse = sparse_scratch_count(rows, m, n);
     const ptrdiff_t larger = dense > sparse ? dense : sparse, fused = fused_scratch_count(n);
     return larger > fused ? larger : fused;
 }
@@ -152,12 +153,13 @@ static double pass_avx2(int relu, ptrdiff_t rows, ptrdiff_t n, float scale, cons
  *     pre_b = U x_b + b,   dL/dU = S = Gᵀ X  (G = dL/dpre),   dL/dW = W (S + Sᵀ).
  *
  * With k nonzeros per row of x, the forward costs 2 k n per row and S another 2 k n, against
- * about 4 m n + 4 m k for the dense path's five products; U and W (S + Sᵀ) add 4 m n² per step,
- * shared by all rows. So sparse batches take this path: each row of x is compacted to the list of
- * its nonzero features (AVX-512 compress) and pre_b is a sum of k rows of U held in registers.
+ * about 4 m n + 4 m k for the dense path's five products; U (half of it: U is symmetric) and
+ * W (S + Sᵀ) add about 3 m n² per step, shared by all rows. So sparse batches take this path: each
+ * row of x is compacted to the list of its nonzero features (AVX-512 compress) and pre_b is a sum of
+ * k rows of U held in registers.
  * S is added one of two ways, whichever `cheapest_path` expects to cost less. Row by row: while
  * g_b is in registers, x_bj g_b goes into each of the k rows of S the row touches, a load and a
- * store of an S row per nonzero. By blocks of 32 rows whose g stay in L1: for each feature j, S's
+ * store of an S row per nonzero. By blocks of 64 rows whose g stay in L1: for each feature j, S's
  * row j is held in registers while the block's rows with x_bj ≠ 0 (a bit mask per feature) add
  * x_bj g_b, so a nonzero costs loads and FMAs but no stores, for some bookkeeping per row and
  * feature. Blocks pay from about 8 nonzeros a row, and are a third faster at densities 0.2 to 0.4
@@ -170,22 +172,29 @@ CK_TARGET_AVX512 static inline __mmask16 row_mask(ptrdiff_t v, ptrdiff_t n) {
     return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
 }
 
-enum { sparse_block = 32 }; /* rows whose g stay in L1 until their share of S is added */
+enum { sparse_block = 64 }; /* rows whose g stay in L1 until their share of S is added (a few percent faster than 32) */
 
 /* Forward, loss and g of one row for the vectors [v0, v0 + width); width ≤ 8 is a constant after
  * inlining, so the accumulators live in registers. Writes g into `g` ([np]), or when `row_wise` adds
- * it into the bias sums and x_bj g_b into the k rows of S the row touches while g_b is in registers. */
+ * it into the bias sums and x_bj g_b into the k rows of S the row touches while g_b is in registers.
+ * With `half` (a constant too) the last vector holds at most 8 features and its products over the
+ * nonzeros run on 256 bits: half the FMA throughput on Zen 4, whose 512-bit unit is two halves. */
 CK_TARGET_AVX512 static inline __attribute__((always_inline)) __m512
-row_chunk(int relu, const int width, int row_wise, ptrdiff_t v0, ptrdiff_t n, ptrdiff_t np, float scale,
+row_chunk(int relu, const int width, const int half, int row_wise, ptrdiff_t v0, ptrdiff_t n, ptrdiff_t np, float scale,
           const float *xb, const int32_t *list, ptrdiff_t count, const float *u,
           const float *bias, const float *importance, float *g, float *s, float *bias_sums, __m512 loss) {
+    const int full = half ? width - 1 : width;
     __m512 acc[8];
-    for (int v = 0; v < width; ++v) acc[v] = _mm512_loadu_ps(bias + 16 * (v0 + v));
+    __m256 last = _mm256_setzero_ps();
+    for (int v = 0; v < full; ++v) acc[v] = _mm512_loadu_ps(bias + 16 * (v0 + v));
+    if (half) last = _mm256_loadu_ps(bias + 16 * (v0 + full));
     for (ptrdiff_t t = 0; t < count; ++t) {
         const __m512 value = _mm512_set1_ps(xb[list[t]]);
         const float *row = u + (ptrdiff_t)list[t] * np + 16 * v0;
-        for (int v = 0; v < width; ++v) acc[v] = _mm512_fmadd_ps(value, _mm512_loadu_ps(row + 16 * v), acc[v]);
+        for (int v = 0; v < full; ++v) acc[v] = _mm512_fmadd_ps(value, _mm512_loadu_ps(row + 16 * v), acc[v]);
+        if (half) last = _mm256_fmadd_ps(_mm512_castps512_ps256(value), _mm256_loadu_ps(row + 16 * full), last);
     }
+    if (half) acc[full] = _mm512_zextps256_ps512(last);
     const __m512 zero = _mm512_setzero_ps(), vscale = _mm512_set1_ps(scale);
     for (int v = 0; v < width; ++v) {
         const ptrdiff_t at = 16 * (v0 + v);
@@ -204,8 +213,11 @@ row_chunk(int relu, const int width, int row_wise, ptrdiff_t v0, ptrdiff_t n, pt
         for (ptrdiff_t t = 0; t < count; ++t) {
             const __m512 value = _mm512_set1_ps(xb[list[t]]);
             float *row = s + (ptrdiff_t)list[t] * np + 16 * v0;
-            for (int v = 0; v < width; ++v)
+            for (int v = 0; v < full; ++v)
                 _mm512_storeu_ps(row + 16 * v, _mm512_fmadd_ps(value, acc[v], _mm512_loadu_ps(row + 16 * v)));
+            if (half)
+                _mm256_storeu_ps(row + 16 * full, _mm256_fmadd_ps(_mm512_castps512_ps256(value), _mm512_castps512_ps256(acc[full]),
+                                                                  _mm256_loadu_ps(row + 16 * full)));
         }
     }
     return loss;
@@ -213,24 +225,30 @@ row_chunk(int relu, const int width, int row_wise, ptrdiff_t v0, ptrdiff_t n, pt
 
 /* S[:, j] += Σ_b x_bj g_b over the block's rows b with x_bj ≠ 0 (bit b of rows_of[j]), for the
  * vectors [v0, v0 + width): S's row j stays in registers while the block's g rows come from L1,
- * so S costs one load and one store per feature and block instead of per nonzero. */
+ * so S costs one load and one store per feature and block instead of per nonzero (`half` as in
+ * row_chunk; the upper 8 lanes of S's last vector stay zero). */
 CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
-add_block_to_s(const int width, ptrdiff_t v0, ptrdiff_t n, ptrdiff_t np, const float *x, const float *g,
-               const uint32_t *rows_of, float *s) {
+add_block_to_s(const int width, const int half, ptrdiff_t v0, ptrdiff_t n, ptrdiff_t np, const float *x, const float *g,
+               const uint64_t *rows_of, float *s) {
+    const int full = half ? width - 1 : width;
     for (ptrdiff_t j = 0; j < n; ++j) {
-        uint32_t rows = rows_of[j];
+        uint64_t rows = rows_of[j];
         if (rows == 0) continue;
         float *srow = s + j * np + 16 * v0;
         __m512 acc[8];
-        for (int v = 0; v < width; ++v) acc[v] = _mm512_loadu_ps(srow + 16 * v);
+        __m256 last = _mm256_setzero_ps();
+        for (int v = 0; v < full; ++v) acc[v] = _mm512_loadu_ps(srow + 16 * v);
+        if (half) last = _mm256_loadu_ps(srow + 16 * full);
         do {
-            const ptrdiff_t b = __builtin_ctz(rows);
+            const ptrdiff_t b = __builtin_ctzll(rows);
             rows &= rows - 1;
             const __m512 value = _mm512_set1_ps(x[b * n + j]);
             const float *gb = g + b * np + 16 * v0;
-            for (int v = 0; v < width; ++v) acc[v] = _mm512_fmadd_ps(value, _mm512_loadu_ps(gb + 16 * v), acc[v]);
+            for (int v = 0; v < full; ++v) acc[v] = _mm512_fmadd_ps(value, _mm512_loadu_ps(gb + 16 * v), acc[v]);
+            if (half) last = _mm256_fmadd_ps(_mm512_castps512_ps256(value), _mm256_loadu_ps(gb + 16 * full), last);
         } while (rows);
-        for (int v = 0; v < width; ++v) _mm512_storeu_ps(srow + 16 * v, acc[v]);
+        for (int v = 0; v < full; ++v) _mm512_storeu_ps(srow + 16 * v, acc[v]);
+        if (half) _mm256_storeu_ps(srow + 16 * full, last);
     }
 }
 
@@ -240,27 +258,131 @@ add_block_to_s(const int width, ptrdiff_t v0, ptrdiff_t n, ptrdiff_t np, const f
     case 5: CALL(5); break; case 6: CALL(6); break; case 7: CALL(7); break; default: CALL(8); break; }
 
 /* Compacts every row of x to the indices of its nonzero entries: list[starts[b] ..< starts[b + 1]].
- * Returns the number of nonzeros, or -1 as soon as there are more than `limit` (the batch will go
- * the dense way: no need to finish). `list` has room for rows · n + 16. */
+ * Returns the number of nonzeros, or -1 as soon as there are more than `limit`, or when the first 64
+ * rows of a longer batch are already a quarter denser than `limit` allows (the batch will go the
+ * dense way: no need to finish; dense batches stop after 64 rows instead of 300 to 800 at 100→20).
+ * `list` has room for rows · n + 16. */
 CK_TARGET_AVX512 static ptrdiff_t compact_rows(ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t limit,
                                                 int32_t *list, int32_t *starts) {
-    const ptrdiff_t vectors = (n + 15) / 16;
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    /* Full vectors unmasked, the partial one with its mask and indices made once: a fifth faster. */
+    const ptrdiff_t full = n / 16;
+    const __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), sixteen = _mm512_set1_epi32(16);
+    const __m512i last = _mm512_add_epi32(iota, _mm512_set1_epi32((int)(16 * full)));
+    const __m512 zero = _mm512_setzero_ps();
     ptrdiff_t count = 0;
     for (ptrdiff_t b = 0; b < rows; ++b) {
         starts[b] = (int32_t)count;
         const float *xb = x + b * n;
-        for (ptrdiff_t v = 0; v < vectors; ++v) {
-            const __m512 xv = _mm512_maskz_loadu_ps(row_mask(v, n), xb + 16 * v);
-            const __mmask16 present = _mm512_cmp_ps_mask(xv, _mm512_setzero_ps(), _CMP_NEQ_UQ);
-            const __m512i indices = _mm512_add_epi32(iota, _mm512_set1_epi32((int)(16 * v)));
+        __m512i indices = iota;
+        for (ptrdiff_t v = 0; v < full; ++v) {
+            const __mmask16 present = _mm512_cmp_ps_mask(_mm512_loadu_ps(xb + 16 * v), zero, _CMP_NEQ_UQ);
             _mm512_storeu_si512(list + count, _mm512_maskz_compress_epi32(present, indices));
             count += __builtin_popcount((unsigned)present);
+            indices = _mm512_add_epi32(indices, sixteen);
         }
-        if (count > limit) return -1;
+        if (tail) {
+            const __mmask16 present = _mm512_mask_cmp_ps_mask(tail, _mm512_maskz_loadu_ps(tail, xb + 16 * full), zero, _CMP_NEQ_UQ);
+            _mm512_storeu_si512(list + count, _mm512_maskz_compress_epi32(present, last));
+            count += __builtin_popcount((unsigned)present);
+        }
+        if (count > limit || (b == 63 && rows > 64 && (double)count > 1.25 * (double)limit * 64 / (double)rows)) return -1;
     }
     starts[rows] = (int32_t)count;
     return count;
+}
+
+CK_TARGET_AVX512 static inline void transpose16(__m512 r[16]);
+
+/* U's row i over the vectors [v0, v0 + width): Σ_j W[j, i] W[j, :], from W padded to np (`wp`). */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
+gram_chunk(const int width, ptrdiff_t v0, ptrdiff_t i, ptrdiff_t m, ptrdiff_t np, const float *wp, float *u) {
+    __m512 acc[8];
+    for (int v = 0; v < width; ++v) acc[v] = _mm512_setzero_ps();
+    for (ptrdiff_t j = 0; j < m; ++j) {
+        const __m512 wji = _mm512_set1_ps(wp[j * np + i]);
+        for (int v = 0; v < width; ++v) acc[v] = _mm512_fmadd_ps(wji, _mm512_loadu_ps(wp + j * np + 16 * (v0 + v)), acc[v]);
+    }
+    for (int v = 0; v < width; ++v) _mm512_storeu_ps(u + i * np + 16 * (v0 + v), acc[v]);
+}
+
+/* U = WᵀW ([n, np], zero beyond column n since wp is): U is symmetric, so only the 16×16 blocks on
+ * and above the diagonal are multiplied (about half the work of a general product) and the others
+ * are their transposes. */
+CK_TARGET_AVX512 static void gram(ptrdiff_t m, ptrdiff_t n, ptrdiff_t np, const float *wp, float *u) {
+    const ptrdiff_t vectors = np / 16;
+    for (ptrdiff_t i = 0; i < n; ++i)
+        for (ptrdiff_t v0 = i / 16; v0 < vectors; v0 += 8) {
+            const ptrdiff_t width = vectors - v0;
+#define CK_GRAM(W) gram_chunk(W, v0, i, m, np, wp, u)
+            CK_WIDTH_SWITCH(width, CK_GRAM)
+#undef CK_GRAM
+        }
+    for (ptrdiff_t I = 0; I < vectors; ++I)
+        for (ptrdiff_t J = I + 1; J < vectors; ++J) {
+            __m512 r[16];
+            for (int k = 0; k < 16; ++k)
+                r[k] = 16 * I + k < n ? _mm512_loadu_ps(u + (16 * I + k) * np + 16 * J) : _mm512_setzero_ps();
+            transpose16(r);
+            for (int k = 0; k < 16 && 16 * J + k < n; ++k) _mm512_storeu_ps(u + (16 * J + k) * np + 16 * I, r[k]);
+        }
+}
+
+/* s ← s + sᵀ in place ([n, np]; rows beyond n count as zero), by pairs of 16×16 blocks. */
+CK_TARGET_AVX512 static void symmetrize(ptrdiff_t n, ptrdiff_t np, float *s) {
+    const ptrdiff_t vectors = np / 16;
+    for (ptrdiff_t I = 0; I < vectors; ++I)
+        for (ptrdiff_t J = I; J < vectors; ++J) {
+            __m512 upper[16], lower[16];
+            for (int k = 0; k < 16; ++k) {
+                upper[k] = 16 * I + k < n ? _mm512_loadu_ps(s + (16 * I + k) * np + 16 * J) : _mm512_setzero_ps();
+                lower[k] = 16 * J + k < n ? _mm512_loadu_ps(s + (16 * J + k) * np + 16 * I) : _mm512_setzero_ps();
+            }
+            transpose16(upper);
+            for (int k = 0; k < 16; ++k) lower[k] = _mm512_add_ps(lower[k], upper[k]);
+            for (int k = 0; k < 16 && 16 * J + k < n; ++k) _mm512_storeu_ps(s + (16 * J + k) * np + 16 * I, lower[k]);
+            if (I == J) continue;
+            transpose16(lower);
+            for (int k = 0; k < 16 && 16 * I + k < n; ++k) _mm512_storeu_ps(s + (16 * I + k) * np + 16 * J, lower[k]);
+        }
+}
+
+/* dW's rows [j0, j0 + JB) over the vectors [v0, v0 + width): Σ_i W[j, i] A[i, :] with A: [n, np]. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
+weight_gradient_chunk(const int JB, const int width, ptrdiff_t j0, ptrdiff_t v0, ptrdiff_t n, ptrdiff_t np,
+                      const float *w, const float *a, float *dw) {
+    __m512 acc[2][8];
+    for (int jj = 0; jj < JB; ++jj)
+        for (int v = 0; v < width; ++v) acc[jj][v] = _mm512_setzero_ps();
+    for (ptrdiff_t i = 0; i < n; ++i) {
+        __m512 row[8];
+        for (int v = 0; v < width; ++v) row[v] = _mm512_loadu_ps(a + i * np + 16 * (v0 + v));
+        for (int jj = 0; jj < JB; ++jj) {
+            const __m512 wji = _mm512_set1_ps(w[(j0 + jj) * n + i]);
+            for (int v = 0; v < width; ++v) acc[jj][v] = _mm512_fmadd_ps(wji, row[v], acc[jj][v]);
+        }
+    }
+    for (int jj = 0; jj < JB; ++jj)
+        for (int v = 0; v < width; ++v)
+            _mm512_mask_storeu_ps(dw + (j0 + jj) * n + 16 * (v0 + v), row_mask(v0 + v, n), acc[jj][v]);
+}
+
+/* dW = W A ([m, n]) for A: [n, np], two rows of dW at a time. */
+CK_TARGET_AVX512 static void weight_gradient(ptrdiff_t m, ptrdiff_t n, ptrdiff_t np, const float *w, const float *a, float *dw) {
+    const ptrdiff_t vectors = np / 16;
+    for (ptrdiff_t j0 = 0; j0 < m; j0 += 2)
+        for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 8) {
+            const ptrdiff_t width = vectors - v0;
+            if (m - j0 >= 2) {
+#define CK_PAIR(W) weight_gradient_chunk(2, W, j0, v0, n, np, w, a, dw)
+                CK_WIDTH_SWITCH(width, CK_PAIR)
+#undef CK_PAIR
+            } else {
+#define CK_SINGLE(W) weight_gradient_chunk(1, W, j0, v0, n, np, w, a, dw)
+                CK_WIDTH_SWITCH(width, CK_SINGLE)
+#undef CK_SINGLE
+            }
+        }
 }
 
 CK_TARGET_AVX512 static inline __attribute__((always_inline))
@@ -275,7 +397,9 @@ double sparse_step_avx512(int relu, const int row_wise, ptrdiff_t rows, ptrdiff_
     float *padded_importance = padded_bias + np;
     float *bias_sums = padded_importance + np;
     float *g = bias_sums + np;                       /* [sparse_block, np]: the block's g rows */
-    uint32_t *rows_of = (uint32_t *)(void *)(g + sparse_block * np); /* [n]: rows of the block where x_bj ≠ 0 */
+    uint64_t *rows_of = (uint64_t *)(void *)(g + sparse_block * np); /* [n]: rows of the block where x_bj ≠ 0 */
+    float *wp = (float *)(void *)(rows_of + n);                      /* [m, np]: W padded with zeros */
+    wp += ((64 - (uintptr_t)wp % 64) % 64) / sizeof(float);
 
     memset(s, 0, sizeof(float) * (size_t)(n * np));
     for (ptrdiff_t i = 0; i < np; ++i) {
@@ -283,29 +407,32 @@ double sparse_step_avx512(int relu, const int row_wise, ptrdiff_t rows, ptrdiff_
         padded_importance[i] = i < n ? importance[i] : 0;
         bias_sums[i] = 0;
     }
-    ck_sgemm(1, 0, n, n, m, 1.0f, w, n, w, n, 0.0f, u, np);          /* U = WᵀW */
-    for (ptrdiff_t j = 0; j < n; ++j)
-        for (ptrdiff_t i = n; i < np; ++i) u[j * np + i] = 0;
+    for (ptrdiff_t j = 0; j < m; ++j)
+        for (ptrdiff_t i = 0; i < np; ++i) wp[j * np + i] = i < n ? w[j * n + i] : 0;
+    gram(m, n, np, wp, u);                                           /* U = WᵀW */
 
     const float scale = 2.0f / (float)(rows * n);
+    const int half = n % 16 != 0 && n % 16 <= 8; /* the last vector runs on 256 bits (see row_chunk) */
     double total = 0;
     for (ptrdiff_t first = 0; first < rows; first += sparse_block) {
         const ptrdiff_t block = rows - first < sparse_block ? rows - first : sparse_block;
         const float *xblock = x + first * n;
-        if (!row_wise) memset(rows_of, 0, sizeof(uint32_t) * (size_t)n);
+        if (!row_wise) memset(rows_of, 0, sizeof(uint64_t) * (size_t)n);
         __m512 loss = _mm512_setzero_ps();
         for (ptrdiff_t r = 0; r < block; ++r) {
             const int32_t *row_list = list + starts[first + r];
             const ptrdiff_t count = starts[first + r + 1] - starts[first + r];
             for (ptrdiff_t v0 = 0; v0 < vectors; v0 += 8) {
                 const ptrdiff_t width = vectors - v0;
-#define CK_ROW(W) loss = row_chunk(relu, W, row_wise, v0, n, np, scale, xblock + r * n, row_list, count, u, \
-                                   padded_bias, padded_importance, g + r * np, s, bias_sums, loss)
+#define CK_ROW_HALF(W, H) loss = row_chunk(relu, W, H, row_wise, v0, n, np, scale, xblock + r * n, row_list, count, u, \
+                                           padded_bias, padded_importance, g + r * np, s, bias_sums, loss)
+#define CK_ROW(W) if (half && width <= 8) CK_ROW_HALF(W, 1); else CK_ROW_HALF(W, 0)
                 CK_WIDTH_SWITCH(width, CK_ROW)
 #undef CK_ROW
+#undef CK_ROW_HALF
             }
             if (!row_wise)
-                for (ptrdiff_t t = 0; t < count; ++t) rows_of[row_list[t]] |= 1u << r;
+                for (ptrdiff_t t = 0; t < count; ++t) rows_of[row_list[t]] |= 1ull << r;
         }
         total += (double)_mm512_reduce_add_ps(loss);
         for (ptrdiff_t v = 0; v < vectors && !row_wise; ++v) {
@@ -315,7 +442,8 @@ double sparse_step_avx512(int relu, const int row_wise, ptrdiff_t rows, ptrdiff_
         }
         for (ptrdiff_t v0 = 0; v0 < vectors && !row_wise; v0 += 8) {
             const ptrdiff_t width = vectors - v0;
-#define CK_ADD(W) add_block_to_s(W, v0, n, np, xblock, g, rows_of, s)
+#define CK_ADD(W) if (half && width <= 8) add_block_to_s(W, 1, v0, n, np, xblock, g, rows_of, s); \
+                  else add_block_to_s(W, 0, v0, n, np, xblock, g, rows_of, s)
             CK_WIDTH_SWITCH(width, CK_ADD)
 #undef CK_ADD
         }
@@ -323,15 +451,8 @@ double sparse_step_avx512(int relu, const int row_wise, ptrdiff_t rows, ptrdiff_
     for (ptrdiff_t i = 0; i < n; ++i) db[i] = bias_sums[i];
 
     /* s row j holds S[:, j]; make it S + Sᵀ in place, then dW = W (S + Sᵀ). */
-    for (ptrdiff_t i = 0; i < n; ++i) {
-        s[i * np + i] *= 2;
-        for (ptrdiff_t j = i + 1; j < n; ++j) {
-            const float sum = s[i * np + j] + s[j * np + i];
-            s[i * np + j] = sum;
-            s[j * np + i] = sum;
-        }
-    }
-    ck_sgemm(0, 0, m, n, n, 1.0f, w, n, s, np, 0.0f, dw, n);
+    symmetrize(n, np, s);
+    weight_gradient(m, n, np, w, s, dw);
     return total / (double)(rows * n);
 }
 
@@ -414,20 +535,27 @@ times_w_transposed(const int MM, ptrdiff_t n, ptrdiff_t np, const float *w, cons
     for (int j = 0; j < MM; ++j) _mm512_storeu_ps(out + j * 16, acc[j]);
 }
 
-/* pre = h W + b for one row, the tail, g into `g` ([np]); returns the loss accumulator. */
+/* pre = h W + b for one row, the tail, g into `g` ([np]); returns the loss accumulator. With `half`,
+ * the last of the V vectors holds at most 8 features and its products run on 256 bits, which cost
+ * Zen 4 half the FMA throughput of 512 (its 512-bit unit is two 256-bit halves). */
 CK_TARGET_AVX512 static inline __attribute__((always_inline)) __m512
-fused_row(int relu, const int MM, const int V, ptrdiff_t n, ptrdiff_t np, float scale, const float *xb,
+fused_row(int relu, const int MM, const int V, const int half, ptrdiff_t n, ptrdiff_t np, float scale, const float *xb,
           const float *ht, ptrdiff_t b, const float *w, const float *bias, const float *importance,
-          float *g, float *bias_sums, __m512 loss) {
+          float *g, __m512 loss) {
+    const int full = half ? V - 1 : V;
     __m512 acc[8];
+    __m256 last = _mm256_setzero_ps();
     CK_UNROLL
-    for (int v = 0; v < V; ++v) acc[v] = _mm512_loadu_ps(bias + 16 * v);
+    for (int v = 0; v < full; ++v) acc[v] = _mm512_loadu_ps(bias + 16 * v);
+    if (half) last = _mm256_loadu_ps(bias + 16 * full);
     CK_UNROLL
     for (int j = 0; j < MM; ++j) {
         const __m512 hj = _mm512_set1_ps(ht[j * 16 + b]);
         CK_UNROLL
-        for (int v = 0; v < V; ++v) acc[v] = _mm512_fmadd_ps(hj, _mm512_loadu_ps(w + j * np + 16 * v), acc[v]);
+        for (int v = 0; v < full; ++v) acc[v] = _mm512_fmadd_ps(hj, _mm512_loadu_ps(w + j * np + 16 * v), acc[v]);
+        if (half) last = _mm256_fmadd_ps(_mm512_castps512_ps256(hj), _mm256_loadu_ps(w + j * np + 16 * full), last);
     }
+    if (half) acc[full] = _mm512_zextps256_ps512(last);
     const __m512 zero = _mm512_setzero_ps(), vscale = _mm512_set1_ps(scale);
     CK_UNROLL
     for (int v = 0; v < V; ++v) {
@@ -439,46 +567,61 @@ fused_row(int relu, const int MM, const int V, ptrdiff_t n, ptrdiff_t np, float 
         __m512 grad = _mm512_mul_ps(vscale, weighted);
         if (relu) grad = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[v], zero, _CMP_GT_OQ), grad);
         _mm512_storeu_ps(g + 16 * v, grad);
-        _mm512_storeu_ps(bias_sums + 16 * v, _mm512_add_ps(_mm512_loadu_ps(bias_sums + 16 * v), grad));
     }
     return loss;
 }
 
-/* dW[j, :] += Σ_b h[b, j] g_b + dh[b, j] x_b over the tile, two rows of dW at a time in registers. */
+/* dW[j, :] += Σ_b h[b, j] g_b + dh[b, j] x_b over the tile, two rows of dW at a time in registers
+ * (`half` as in fused_row: the last vector on 256 bits, its upper 8 lanes of dW left at zero). */
 CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
-fused_weight_gradient(const int MM, const int V, ptrdiff_t valid, ptrdiff_t n, ptrdiff_t np, const float *x,
-                      const float *ht, const float *dht, const float *g, float *dw) {
+fused_weight_gradient(const int MM, const int V, const int half, ptrdiff_t valid, ptrdiff_t n, ptrdiff_t np,
+                      const float *x, const float *ht, const float *dht, const float *g, float *dw) {
     enum { JB = 2 };
+    const int full = half ? V - 1 : V;
+    const __mmask8 inside_last = half ? (__mmask8)row_mask(full, n) : 0; /* row_mask(V, n) would shift by a negative count */
     for (int j0 = 0; j0 < MM; j0 += JB) {
         __m512 acc[JB][8];
+        __m256 last[JB];
         CK_UNROLL
-        for (int jj = 0; jj < JB; ++jj)
+        for (int jj = 0; jj < JB; ++jj) {
             CK_UNROLL
-            for (int v = 0; v < V; ++v) acc[jj][v] = _mm512_loadu_ps(dw + (j0 + jj) * np + 16 * v);
+            for (int v = 0; v < full; ++v) acc[jj][v] = _mm512_loadu_ps(dw + (j0 + jj) * np + 16 * v);
+            last[jj] = half ? _mm256_loadu_ps(dw + (j0 + jj) * np + 16 * full) : _mm256_setzero_ps();
+        }
         for (ptrdiff_t b = 0; b < valid; ++b) {
             __m512 gb[8], xb[8];
+            __m256 g_last = _mm256_setzero_ps(), x_last = _mm256_setzero_ps();
             CK_UNROLL
-            for (int v = 0; v < V; ++v) {
+            for (int v = 0; v < full; ++v) {
                 gb[v] = _mm512_loadu_ps(g + b * np + 16 * v);
                 xb[v] = _mm512_maskz_loadu_ps(row_mask(v, n), x + b * n + 16 * v);
+            }
+            if (half) {
+                g_last = _mm256_loadu_ps(g + b * np + 16 * full);
+                x_last = _mm256_maskz_loadu_ps(inside_last, x + b * n + 16 * full);
             }
             CK_UNROLL
             for (int jj = 0; jj < JB; ++jj) {
                 const __m512 h = _mm512_set1_ps(ht[(j0 + jj) * 16 + b]), dh = _mm512_set1_ps(dht[(j0 + jj) * 16 + b]);
                 CK_UNROLL
-                for (int v = 0; v < V; ++v)
+                for (int v = 0; v < full; ++v)
                     acc[jj][v] = _mm512_fmadd_ps(dh, xb[v], _mm512_fmadd_ps(h, gb[v], acc[jj][v]));
+                if (half)
+                    last[jj] = _mm256_fmadd_ps(_mm512_castps512_ps256(dh), x_last,
+                                               _mm256_fmadd_ps(_mm512_castps512_ps256(h), g_last, last[jj]));
             }
         }
         CK_UNROLL
-        for (int jj = 0; jj < JB; ++jj)
+        for (int jj = 0; jj < JB; ++jj) {
             CK_UNROLL
-            for (int v = 0; v < V; ++v) _mm512_storeu_ps(dw + (j0 + jj) * np + 16 * v, acc[jj][v]);
+            for (int v = 0; v < full; ++v) _mm512_storeu_ps(dw + (j0 + jj) * np + 16 * v, acc[jj][v]);
+            if (half) _mm256_storeu_ps(dw + (j0 + jj) * np + 16 * full, last[jj]);
+        }
     }
 }
 
 CK_TARGET_AVX512 static inline __attribute__((always_inline)) double
-fused_step_body(int relu, const int MM, const int V, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
+fused_step_body(int relu, const int MM, const int V, const int half, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                 const float *x, const float *w, const float *bias, const float *importance,
                 float *dw, float *db, float *scratch) {
     const ptrdiff_t np = 16 * V;
@@ -511,12 +654,18 @@ fused_step_body(int relu, const int MM, const int V, ptrdiff_t rows, ptrdiff_t m
         times_w_transposed(MM, n, np, wp, xt, ht);                  /* hᵀ = W xᵀ */
         __m512 loss = _mm512_setzero_ps();
         for (ptrdiff_t b = 0; b < valid; ++b)
-            loss = fused_row(relu, MM, V, n, np, scale, xtile + b * n, ht, b, wp, padded_bias, padded_importance,
-                             g + b * np, bias_sums, loss);
+            loss = fused_row(relu, MM, V, half, n, np, scale, xtile + b * n, ht, b, wp, padded_bias, padded_importance,
+                             g + b * np, loss);
         total += (double)_mm512_reduce_add_ps(loss);
+        /* db: the tile's g rows in order, as a per-row running sum would, but one store per vector and tile. */
+        for (ptrdiff_t v = 0; v < V; ++v) {
+            __m512 sum = _mm512_loadu_ps(bias_sums + 16 * v);
+            for (ptrdiff_t b = 0; b < valid; ++b) sum = _mm512_add_ps(sum, _mm512_loadu_ps(g + b * np + 16 * v));
+            _mm512_storeu_ps(bias_sums + 16 * v, sum);
+        }
         transpose_tile(g, np, valid, np, V, gt);
         times_w_transposed(MM, n, np, wp, gt, dht);                 /* dhᵀ = W gᵀ */
-        fused_weight_gradient(MM, V, valid, n, np, xtile, ht, dht, g, dwp);
+        fused_weight_gradient(MM, V, half, valid, n, np, xtile, ht, dht, g, dwp);
     }
     for (ptrdiff_t j = 0; j < m; ++j)
         for (ptrdiff_t i = 0; i < n; ++i) dw[j * n + i] = dwp[j * np + i];
@@ -524,7 +673,8 @@ fused_step_body(int relu, const int MM, const int V, ptrdiff_t rows, ptrdiff_t m
     return total / (double)(rows * n);
 }
 
-#define CK_FUSED(MM, V) return fused_step_body(relu, MM, V, rows, m, n, x, w, bias, importance, dw, db, scratch)
+#define CK_FUSED(MM, V) return half ? fused_step_body(relu, MM, V, 1, rows, m, n, x, w, bias, importance, dw, db, scratch) \
+                                   : fused_step_body(relu, MM, V, 0, rows, m, n, x, w, bias, importance, dw, db, scratch)
 #define CK_FUSED_V(MM) \
     switch (vectors) { \
     case 1: CK_FUSED(MM, 1); case 2: CK_FUSED(MM, 2); case 3: CK_FUSED(MM, 3); case 4: CK_FUSED(MM, 4); \
@@ -536,6 +686,7 @@ static double fused_step_avx512(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t
                                 const float *x, const float *w, const float *bias, const float *importance,
                                 float *dw, float *db, float *scratch) {
     const ptrdiff_t vectors = padded16(n) / 16;
+    const int half = n % 16 != 0 && n % 16 <= 8;
     if (m <= 16) { CK_FUSED_V(16) }
     CK_FUSED_V(20)
 }
@@ -623,7 +774,7 @@ double ck_toy_model_step_path(int path, int relu, ptrdiff_t rows, ptrdiff_t m, p
     /* Compacting costs little, but is skipped where even an empty batch would not take the sparse path. */
     if (path != 1 && path != 5 && ck_cpu_has_avx512() && rows < INT32_MAX / (n + 1) && (path >= 2 || cheapest_path(rows, m, n, 0) != 1)) {
         /* The row lists go at the end of the scratch, after the sparse step's own arrays. */
-        int32_t *list = (int32_t *)(void *)(scratch + sparse_scratch_count(rows, n) - (rows * n + 16) - (rows + 1));
+        int32_t *list = (int32_t *)(void *)(scratch + sparse_scratch_count(rows, m, n) - (rows * n + 16) - (rows + 1));
         int32_t *starts = list + rows * n + 16;
         const ptrdiff_t nonzeros = compact_rows(rows, n, x, path >= 2 ? rows * n : sparse_limit(rows, m, n), list, starts);
         int chosen = nonzeros < 0 ? 1 : path >= 3 ? path : cheapest_path(rows, m, n, nonzeros);

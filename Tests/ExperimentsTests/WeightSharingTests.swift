@@ -16,9 +16,18 @@ final class WeightSharingTests: XCTestCase {
                                        bias: .normal([1, n], standardDeviation: 0.2, using: &generator),
                                        circuit: BlockCircuit(multipliers: [2, 2, 2]))
         var lanes = [RandomLanes(seed: 12, stream: 0)]
-        let x = FeatureDistribution(instanceProbabilities: [0.6], featureCount: n).sample(batchSize: batch, lanes: &lanes)
+        let drawn = FeatureDistribution(instanceProbabilities: [0.6], featureCount: n).sample(batchSize: batch, lanes: &lanes).scalars
+        // Only samples whose pre-activations all lie at least 0.02 from the ReLU kink: a step of h in one
+        // parameter moves a pre-activation by at most h · Σ_j x_j ≤ 3h (unit-norm embedding, x ≤ 1), so
+        // no central difference below crosses a kink, whatever the data stream draws.
+        let u = model.virtualWeights(instance: 0)
+        let rows = (0..<batch).map { Array(drawn[($0 * n)..<(($0 + 1) * n)]) }.filter { row in
+            (0..<n).allSatisfy { i in abs(model.bias.scalars[i] + (0..<n).reduce(Float(0)) { $0 + u[i * n + $1] * row[$1] }) > 0.02 }
+        }
+        XCTAssertGreaterThan(rows.count, batch / 2)
+        let x = Tensor(shape: [1, rows.count, n], scalars: Array(rows.joined()))
         let importance = Tensor([1, 0.5, 2]).reshaped([1, n])
-        let step = model.makeStep(batchSize: batch)
+        let step = model.makeStep(batchSize: rows.count)
         var middleGradient = [Float](repeating: 0, count: m * m), biasGradient = [Float](repeating: 0, count: n)
         let parameters = model.parameters.map(\.scalars)
         let loss = x.scalars.withUnsafeBufferPointer { xs in
@@ -38,8 +47,6 @@ final class WeightSharingTests: XCTestCase {
         }
         let gradients = [middleGradient, biasGradient]
         XCTAssertEqual(loss, model.lossPerInstance(x, importance: importance)[0], accuracy: 1e-5 * max(1, loss))
-        // Small enough that no sample's pre-activation crosses a ReLU kink inside the step (at 1e-2
-        // one did, and a central difference across a kink is not the derivative on either side).
         let h: Float = 1e-3
         for k in 0..<2 {
             for index in 0..<parameters[k].count {

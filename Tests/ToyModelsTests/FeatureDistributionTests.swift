@@ -42,7 +42,7 @@ final class FeatureDistributionTests: XCTestCase {
     /// partial last block of rows and features with p = 0 and p = 1 (which draw nothing for
     /// presence); so a run does not depend on the CPU's vector unit.
     func testVectorisedAndPortableSamplersAgree() {
-        for (rows, n) in [(1024, 5), (37, 20), (9, 3), (16, 100), (40, 16)] {
+        for (rows, n) in [(1024, 5), (37, 20), (9, 3), (16, 100), (40, 16), (130, 7)] {
             var thresholds = (0..<n).map { UInt64(Double($0 + 1) / Double(n + 1) * 4_294_967_296) }
             if n > 3 { thresholds[0] = 0; thresholds[n - 1] = 1 << 32 }
             for table in [[Float](), [1, 2, 3]] {
@@ -67,6 +67,43 @@ final class FeatureDistributionTests: XCTestCase {
                     XCTAssertTrue((0..<rows).allSatisfy { results[2][$0 * n] == 0 }, "p = 0 never present")
                     XCTAssertTrue((0..<rows).allSatisfy { results[2][$0 * n + n - 1] != 0 || table.isEmpty }, "p = 1 always present")
                 }
+            }
+        }
+    }
+
+    /// A batch where every feature has p = 1 (the AVX-512 sampler then writes values in place) is the
+    /// same on every path, in full blocks of 64 rows and a partial one, and every entry holds a value.
+    func testAllPresentBatchesAgreeAcrossSamplers() {
+        let rows = 130, n = 7
+        let thresholds = [UInt64](repeating: 1 << 32, count: n)
+        var results: [[Float]] = []
+        for path: Int32 in [3, 2, 1] {
+            var lanes = RandomLanes(seed: 8, stream: 3)
+            var x = [Float](repeating: -1, count: rows * n)
+            lanes.withState { state in ck_sample_features_path(path, state, rows, n, thresholds, 0, 1, nil, 0, &x) }
+            results.append(x)
+        }
+        XCTAssertEqual(results[0], results[2], "AVX-512 vs portable")
+        XCTAssertEqual(results[1], results[2], "AVX2 vs portable")
+        XCTAssertTrue(results[2].allSatisfy { $0 >= 0 && $0 < 1 })
+        XCTAssertGreaterThan(Set(results[2]).count, rows * n - 10, "values are drawn, not repeated")
+    }
+
+    /// Presence is tested on 8 bits and the one entry in 256 whose byte ties the threshold's top byte
+    /// takes 24 more bits: probabilities decided partly or only by ties keep their exact rate (a tie
+    /// always absent or always present would be 20 or 11 standard deviations off here).
+    func testPresenceDecidedByTiesKeepsItsRate() {
+        let probabilities: [Double] = [0.5 / 256, 1.5 / 256, 1.0 / 256, 0.3]
+        let n = probabilities.count, rows = 200_000
+        let thresholds = probabilities.map { UInt64(($0 * 4_294_967_296).rounded()) }
+        for path: Int32 in [3, 2, 1] {
+            var lanes = RandomLanes(seed: 6, stream: 2)
+            var x = [Float](repeating: -1, count: rows * n)
+            lanes.withState { state in ck_sample_features_path(path, state, rows, n, thresholds, 0, 1, nil, 0, &x) }
+            for (i, p) in probabilities.enumerated() {
+                let present = Double((0..<rows).filter { x[$0 * n + i] != 0 }.count)
+                let sigma = (Double(rows) * p * (1 - p)).squareRoot()
+                XCTAssertEqual(present, Double(rows) * p, accuracy: 6 * sigma, "path \(path), p = \(p)")
             }
         }
     }

@@ -7,7 +7,7 @@ import ToyModels
 /// at the densities and sizes where `ck_toy_model_step` chooses it and at dense ones.
 final class ToyModelSparsePathTests: XCTestCase {
     /// Loss and gradients of every instance on a forced path: 1 dense, 3 sparse adding S row by row,
-    /// 4 sparse adding S by blocks of 32 rows, 5 the fused dense pass.
+    /// 4 sparse adding S by blocks of 64 rows, 5 the fused dense pass.
     func step(path: Int32, _ model: ToyModel, _ batch: Tensor, _ importance: Tensor) -> (Float, Tensor, Tensor) {
         let (m, n, rows) = (model.hiddenCount, model.featureCount, batch.shape[1])
         var scratch = [Float](repeating: .nan, count: ck_toy_model_scratch_count(rows, m, n))
@@ -24,17 +24,19 @@ final class ToyModelSparsePathTests: XCTestCase {
     }
 
     /// n = 40 (three 16-lane vectors, the last one partial) and n = 150 (ten vectors: two register
-    /// chunks); 45 rows: a full block of 32 and a partial one (and for the fused pass, two full tiles
+    /// chunks); 77 rows: a full block of 64 and a partial one (and for the fused pass, four full tiles
     /// of 16 and a partial one). m = 14 and 20 take the fused pass (W padded to 16 rows, and not).
+    /// n = 40, 150 and 100 end in a vector of at most 8 features, which runs on 256 bits; n = 60
+    /// (12 in the last vector) and 48 (none partial) keep 512; m = 9 leaves dW a single last row.
     func testSparsePathMatchesTape() {
-        for (n, m) in [(40, 6), (150, 9), (40, 14), (100, 20)] {
+        for (n, m) in [(40, 6), (150, 9), (40, 14), (100, 20), (60, 16), (48, 5)] {
             for kind in ToyModel.Kind.allCases {
                 var generator = RandomGenerator(seed: 21)
                 var model = ToyModel(kind: kind, instances: 4, features: n, hidden: m, generator: &generator)
                 model.bias = .normal([4, n], standardDeviation: 0.1, using: &generator)
                 let distribution = FeatureDistribution(instanceProbabilities: [1, 0.3, 0.05, 0], featureCount: n)
                 var lanes = (0..<4).map { RandomLanes(seed: 5, stream: UInt64($0)) }
-                let batch = distribution.sample(batchSize: 45, lanes: &lanes)
+                let batch = distribution.sample(batchSize: 77, lanes: &lanes)
                 let importance = Tensor.uniform([4, n], low: 0.2, high: 1, using: &generator)
                 let (refLoss, refDW, refDB) = tapeLossAndGradients(model, batch, importance)
                 for path: Int32 in [1, 3, 4, 5] {

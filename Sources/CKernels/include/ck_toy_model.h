@@ -12,8 +12,9 @@ extern "C" {
 /// Draws a dense batch of sparse features, `x: [rows, n]` row-major: feature i is present with
 /// probability `threshold[i] / 2^32` (`threshold[i]` ≤ 2^32) and then takes `low + scale * u` (u uniform on a 2^-24 grid in
 /// [0, 1)), or `table[floor(u * table_count)]` when `table_count > 0`; absent features are 0.
-/// Each eight-lane step gives sixteen 32-bit words: one step decides the presence of 16 entries,
-/// and only present entries take a value (24 bits of a word) from later steps; groups of 16
+/// Each eight-lane step gives 64 bytes: one step decides the presence of 64 entries (byte < the
+/// threshold's top 8 bits; the one in 256 that ties takes a 24-bit word, so the test is exactly the
+/// 32-bit one), and only present entries take a value (24 bits of a word) from later steps; groups of 64
 /// entries whose features all have p = 0 or 1 draw nothing for presence (the stream is described in feature_sampler.c). The
 /// result depends only on the lanes' states, not on the CPU.
 void ck_sample_features(ck_rng8 *lanes, ptrdiff_t rows, ptrdiff_t n, const uint64_t *threshold,
@@ -47,8 +48,9 @@ ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n);
 /// x: [rows, n]; w: [m, n]; bias, importance: [n]. Writes dL/dW into `dw: [m, n]` and dL/db into
 /// `db: [n]`, and returns L. `scratch` holds `ck_toy_model_scratch_count(rows, m, n)` floats.
 /// Sparse batches take a path through U = WᵀW where the CPU has AVX-512 (chosen from the batch's
-/// nonzero count, so the same inputs always take the same path), and dense ones of mid-sized models
-/// a fused pass; the numbers agree to float rounding.
+/// nonzero count, or that of its first 64 rows when they are clearly dense, so the same inputs
+/// always take the same path), and dense ones of mid-sized models a fused pass; the numbers agree
+/// to float rounding.
 double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                          const float *x, const float *w, const float *bias, const float *importance,
                          float *dw, float *db, float *scratch);

@@ -95,8 +95,9 @@ public struct FeatureDistribution: Equatable, Sendable {
 
     /// Fills `x: [batch, n]` with one instance's batch.
     ///
-    /// Absent features are decided too, but cheaply: eight vectorised streams give sixteen 32-bit
-    /// presence tests per step, and only present features draw a value (see `ck_sample_features`),
+    /// Absent features are decided too, but cheaply: eight vectorised streams give 64 presence tests
+    /// per step (8-bit, with the rare ties decided by 24 more bits, so exactly p at 32-bit resolution),
+    /// and only present features draw a value (see `ck_sample_features`),
     /// which is cheaper than skipping ahead with a logarithm per present feature unless p is below
     /// a few percent, and leaves a dense batch the step multiplies with packed kernels.
     public func sample(instance: Int, batchSize: Int, lanes: inout RandomLanes, into x: UnsafeMutablePointer<Float>) {
