@@ -7,7 +7,9 @@ import ToyModels
 ///
 /// W is decomposed once, W ≈ Σ_c A_c B_c; the second layer uses the same components transposed
 /// (A'_c = B_cᵀ, B'_c = A_cᵀ), as the reference's `TransposedLinearComponent`. Both layers count in
-/// the attributions, the Schatten penalty and n_params = 2nm, as there. The bias is frozen.
+/// the attributions, the Schatten penalty and n_params = 2nm, as there. The bias is frozen. The
+/// objective is the mean over instances of each instance's loss, as the reference's, so a step's
+/// gradient is its instance's gradient over `instanceCount`.
 public struct TiedToyModelTarget: DecomposableTarget {
     public let model: ToyModel
     public let inputDistribution: FeatureDistribution
@@ -42,6 +44,6 @@ public struct TiedToyModelTarget: DecomposableTarget {
         let n = model.featureCount
         return TiedToyModelStep(weight: targetWeight(layer: 0, instance: instance),
                                 bias: Array(model.bias.scalars[(instance * n)..<((instance + 1) * n)]),
-                                features: n, hidden: model.hiddenCount, settings: settings)
+                                features: n, hidden: model.hiddenCount, instances: instanceCount, settings: settings)
     }
 }

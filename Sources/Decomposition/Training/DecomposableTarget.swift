@@ -55,7 +55,8 @@ public protocol DecompositionStep: AnyObject {
     /// - Parameters:
     ///   - input: `x: [batch, inputs]` row-major.
     ///   - parameters: this instance's components laid out by `ComponentLayout`.
-    ///   - gradients: where to write the gradient of `total` (same layout; overwritten).
+    ///   - gradients: where to write the gradient of `total` (same layout; overwritten), divided by the
+    ///     instance count where the objective averages over instances (TMS, as the reference).
     func lossAndGradients(input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
                           gradients: UnsafeMutablePointer<Float>) -> APDLossTerms
 }
