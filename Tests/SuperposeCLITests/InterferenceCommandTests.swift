@@ -49,10 +49,14 @@ final class InterferenceCommandTests: CommandLineTestCase {
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("metrics.json"))) as! [String: Any]
         let models = (metrics["variants"] as! [[String: Any]])[0]["models"] as! [[String: Any]]
         XCTAssertEqual(models.count, 2)
+        // The file records no importances, so every output weighs the same (not I1's 0.99^i).
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json"))) as! [String: Any]
+        XCTAssertNil(config["importanceRatio"])
     }
 
     func testBadInputGetsOneLine() throws {
         try assertOneLineError(["interference", "--preset", "I9", "--quiet"], mentions: "unknown preset 'I9'")
+        try assertOneLineError(["interference", "--importance-ratio", "0", "--quiet"], mentions: "importance ratio must be a positive number")
         try assertOneLineError(["interference", "--model", "missing.safetensors", "--quiet"], mentions: "no such file")
         let good = scratch.appendingPathComponent("good.safetensors")
         try writeUntied(to: good)

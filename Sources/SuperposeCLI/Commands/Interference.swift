@@ -81,6 +81,8 @@ struct Interference: ParsableCommand {
             config.variants = []
             config.circuit = nil
             config.learnedScores = nil
+            // A saved model does not record its importances: weigh every output the same unless told.
+            config.importanceRatio = nil
             guard steps == nil, convergedSteps == nil, seed == nil, blockDensity == nil, !frozenDown else {
                 throw ValidationError("--model analyses a saved model: --steps, --converged-steps, --seed, --block-density and --frozen-down do not apply")
             }
