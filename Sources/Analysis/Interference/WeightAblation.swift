@@ -67,7 +67,12 @@ public enum InterferenceAnalysis {
 
     /// Definition 2: a weight is real iff ΔL > ε.
     public static func realWeights(_ ablation: WeightAblation, epsilon: Double = defaultEpsilon) -> [Bool] {
-        ablation.deltaLoss.map { $0 > epsilon }
+        realWeights(deltaLoss: ablation.deltaLoss, epsilon: epsilon)
+    }
+
+    /// Definition 2 on ΔL values already computed (e.g. read back from metrics.json).
+    public static func realWeights(deltaLoss: [Double], epsilon: Double = defaultEpsilon) -> [Bool] {
+        deltaLoss.map { $0 > epsilon }
     }
 
     /// Definition 1: interference = observed − ideal weights (row-major `[n, n]`). For the tied toy

@@ -215,7 +215,8 @@ public enum InterferenceExperiment {
     static func compare(_ variant: InterferenceConfig.Variant, models measured: [InterferenceMetrics.Model], ideal: [Float],
                         epsilon: Double, trainingSeconds: Double) -> InterferenceMetrics.Variant {
         let (a, b) = (measured[0].virtualWeights, measured[1].virtualWeights)
-        let (first, second) = (measured[0].deltaLoss.map { $0 > epsilon }, measured[1].deltaLoss.map { $0 > epsilon })
+        let (first, second) = (InterferenceAnalysis.realWeights(deltaLoss: measured[0].deltaLoss, epsilon: epsilon),
+                               InterferenceAnalysis.realWeights(deltaLoss: measured[1].deltaLoss, epsilon: epsilon))
         let diagonal = ideal.indices.filter { ideal[$0] != 0 }, off = ideal.indices.filter { ideal[$0] == 0 }
         let realBoth = a.indices.filter { first[$0] && second[$0] }, interferenceBoth = a.indices.filter { !first[$0] && !second[$0] }
         func r(_ indices: [Int]) -> Double { correlation(indices.map { Double(a[$0]) }, indices.map { Double(b[$0]) }) }

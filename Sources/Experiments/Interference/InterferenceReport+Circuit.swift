@@ -36,8 +36,8 @@ extension InterferenceReport {
         let eps = metrics.epsilon
         return metrics.variants.map { variant in
             let model = variant.models[0]
-            let kinds = zip(model.deltaLoss, ideal).map { delta, a in
-                (a != 0 ? "A ≠ 0" : "A = 0") + (delta > eps ? ", real" : ", interference")
+            let kinds = zip(InterferenceAnalysis.realWeights(deltaLoss: model.deltaLoss, epsilon: eps), ideal).map { real, a in
+                (a != 0 ? "A ≠ 0" : "A = 0") + (real ? ", real" : ", interference")
             }
             let slope = model.idealSlope ?? 0
             return ReportFigure(

@@ -1,3 +1,4 @@
+import Analysis
 import Figures
 import Foundation
 
@@ -13,7 +14,9 @@ extension InterferenceReport {
         let series = metrics.variants.flatMap { variant in
             variant.models.map { model in
                 LineSeries(name: "\(variant.name), seed \(model.seed)", x: Self.thresholdGrid,
-                           y: Self.thresholdGrid.map { eps in 100 * Double(model.deltaLoss.filter { $0 > eps }.count) / Double(n * n) })
+                           y: Self.thresholdGrid.map { eps in
+                               100 * Double(InterferenceAnalysis.realWeights(deltaLoss: model.deltaLoss, epsilon: eps).filter { $0 }.count) / Double(n * n)
+                           })
             }
         }
         let supportRate = 100 * (metrics.idealBaseRate ?? 1 / Double(n))

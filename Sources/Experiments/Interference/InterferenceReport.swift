@@ -36,7 +36,8 @@ public struct InterferenceReport: RunReport, Sendable {
             // One model (an imported file) has no second seed to compare with.
             if variant.models.count > 1 {
                 let second = variant.models[1]
-                let realA = first.deltaLoss.map { $0 > eps }, realB = second.deltaLoss.map { $0 > eps }
+                let realA = InterferenceAnalysis.realWeights(deltaLoss: first.deltaLoss, epsilon: eps)
+                let realB = InterferenceAnalysis.realWeights(deltaLoss: second.deltaLoss, epsilon: eps)
                 let kinds = zip(realA, realB).map { a, b in a && b ? "real in both" : (a || b ? "real in one" : "interference in both") }
                 out.append(ReportFigure(
                     name: "seeds-\(variant.name)", heading: "Seed \(first.seed) against seed \(second.seed): \(variant.name)",
