@@ -37,11 +37,11 @@ static ptrdiff_t sparse_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) 
 
 
 
-/* Scratch of the fused path in floats: W, dW: [20, np]; xᵀ, gᵀ: [np, 16]; g: [16, np]; hᵀ, dhᵀ:
- * [20, 16]; bias, importance, bias sums: [np]; 16 to align. */
+/* Scratch of the fused path in floats: W, dW: [20, np]; xᵀ, gᵀ, per-lane bias sums: [np, 16]; g: [16, np];
+ * hᵀ, dhᵀ: [20, 16]; bias, importance: [np]; 16 to align. */
 static ptrdiff_t fused_scratch_count(ptrdiff_t n) {
     const ptrdiff_t np = padded16(n);
-    return 2 * 20 * np + 3 * 16 * np + 2 * 20 * 16 + 3 * np + 16;
+    return 2 * 20 * np + 4 * 16 * np + 2 * 20 * 16 + 2 * np + 16;
 }
 
 /* Where the fused dense path runs (and is faster than the packed products). */
@@ -463,14 +463,15 @@ double sparse_step_avx512(int relu, const int row_wise, ptrdiff_t rows, ptrdiff_
 /* Dense batches with 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128 go through one pass over tiles of 16 rows that keeps
  * everything in L1 and the five products register-blocked:
  *
- *     xᵀ (transposed tile) → hᵀ = W xᵀ → pre = h W + b → g (the tail) → gᵀ → dhᵀ = W gᵀ
+ *     xᵀ (transposed tile) → hᵀ = W xᵀ → preᵀ = Wᵀ hᵀ + b → gᵀ (the tail) → g → dhᵀ = W gᵀ
  *     dW += h-weighted g + dh-weighted x
  *
- * The products over n (h, dh) run with rows in the 16 lanes and W broadcast from memory, so they
- * waste nothing on padding; the products over m (pre, dW) run with features in the lanes. m is
- * rounded up to 16 or 20 with zero rows of W, a constant after inlining, so the accumulators of a
- * product stay in registers. About a sixth faster than the five packed products at 100→20; no
- * faster for m = 24 or n = 20, which keep the products. */
+ * The products h, pre and dh run with rows in the 16 lanes and W broadcast from memory, so they
+ * waste nothing on padding (pre keeps hᵀ in registers: with features in the lanes instead, each row
+ * reloads all of W and is bound by loads); dW runs with features in the lanes. m is rounded up to 16
+ * or 20 with zero rows of W, a constant after inlining, so the accumulators of a product stay in
+ * registers. About three quarters of the time of the five packed products at 100→20 (205 against
+ * 270 µs per batch of 1024 on Zen 4); no faster for m = 24 or n = 20, which keep the products. */
 
 enum { fused_tile = 16 };
 
@@ -535,44 +536,59 @@ times_w_transposed(const int MM, ptrdiff_t n, ptrdiff_t np, const float *w, cons
     for (int j = 0; j < MM; ++j) _mm512_storeu_ps(out + j * 16, acc[j]);
 }
 
-/* pre = h W + b for one row, the tail, g into `g` ([np]); returns the loss accumulator. With `half`,
- * the last of the V vectors holds at most 8 features and its products run on 256 bits, which cost
- * Zen 4 half the FMA throughput of 512 (its 512-bit unit is two 256-bit halves). */
+/* preᵀ = (h W)ᵀ + b for the tile, rows in the lanes: hᵀ stays in MM registers and W is broadcast, four
+ * features at a time (four chains of FMAs in flight), for features [0, n rounded up to 4), zero past n
+ * since W, bias and xᵀ are. Then the tail, gᵀ into gt ([np, 16]), and each lane's running sum of g into
+ * lane_sums ([np, 16]); lanes past `valid` stay zero. Returns the loss accumulator. */
 CK_TARGET_AVX512 static inline __attribute__((always_inline)) __m512
-fused_row(int relu, const int MM, const int V, const int half, ptrdiff_t n, ptrdiff_t np, float scale, const float *xb,
-          const float *ht, ptrdiff_t b, const float *w, const float *bias, const float *importance,
-          float *g, __m512 loss) {
-    const int full = half ? V - 1 : V;
-    __m512 acc[8];
-    __m256 last = _mm256_setzero_ps();
+fused_pre_transposed(int relu, const int MM, ptrdiff_t valid, ptrdiff_t n, ptrdiff_t np, float scale, const float *xt,
+                     const float *ht, const float *w, const float *bias, const float *importance, float *gt,
+                     float *lane_sums, __m512 loss) {
+    __m512 h[20];
     CK_UNROLL
-    for (int v = 0; v < full; ++v) acc[v] = _mm512_loadu_ps(bias + 16 * v);
-    if (half) last = _mm256_loadu_ps(bias + 16 * full);
-    CK_UNROLL
-    for (int j = 0; j < MM; ++j) {
-        const __m512 hj = _mm512_set1_ps(ht[j * 16 + b]);
-        CK_UNROLL
-        for (int v = 0; v < full; ++v) acc[v] = _mm512_fmadd_ps(hj, _mm512_loadu_ps(w + j * np + 16 * v), acc[v]);
-        if (half) last = _mm256_fmadd_ps(_mm512_castps512_ps256(hj), _mm256_loadu_ps(w + j * np + 16 * full), last);
-    }
-    if (half) acc[full] = _mm512_zextps256_ps512(last);
+    for (int j = 0; j < MM; ++j) h[j] = _mm512_loadu_ps(ht + 16 * j);
+    const __mmask16 inside = valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1);
     const __m512 zero = _mm512_setzero_ps(), vscale = _mm512_set1_ps(scale);
-    CK_UNROLL
-    for (int v = 0; v < V; ++v) {
-        const __m512 target = _mm512_maskz_loadu_ps(row_mask(v, n), xb + 16 * v);
-        const __m512 out = relu ? _mm512_max_ps(acc[v], zero) : acc[v];
-        const __m512 residual = _mm512_sub_ps(out, target);
-        const __m512 weighted = _mm512_mul_ps(_mm512_loadu_ps(importance + 16 * v), residual);
-        loss = _mm512_fmadd_ps(weighted, residual, loss);
-        __m512 grad = _mm512_mul_ps(vscale, weighted);
-        if (relu) grad = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[v], zero, _CMP_GT_OQ), grad);
-        _mm512_storeu_ps(g + 16 * v, grad);
+    for (ptrdiff_t i0 = 0; i0 < n; i0 += 4) {
+        __m512 acc[4];
+        CK_UNROLL
+        for (int q = 0; q < 4; ++q) acc[q] = _mm512_set1_ps(bias[i0 + q]);
+        CK_UNROLL
+        for (int j = 0; j < MM; ++j) {
+            CK_UNROLL
+            for (int q = 0; q < 4; ++q) acc[q] = _mm512_fmadd_ps(_mm512_set1_ps(w[j * np + i0 + q]), h[j], acc[q]);
+        }
+        CK_UNROLL
+        for (int q = 0; q < 4; ++q) {
+            const ptrdiff_t i = i0 + q;
+            const __m512 out = relu ? _mm512_max_ps(acc[q], zero) : acc[q];
+            const __m512 residual = _mm512_maskz_sub_ps(inside, out, _mm512_loadu_ps(xt + 16 * i));
+            const __m512 weighted = _mm512_mul_ps(_mm512_set1_ps(importance[i]), residual);
+            loss = _mm512_fmadd_ps(weighted, residual, loss);
+            __m512 grad = _mm512_mul_ps(vscale, weighted);
+            if (relu) grad = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[q], zero, _CMP_GT_OQ), grad);
+            _mm512_storeu_ps(gt + 16 * i, grad);
+            _mm512_storeu_ps(lane_sums + 16 * i, _mm512_add_ps(_mm512_loadu_ps(lane_sums + 16 * i), grad));
+        }
     }
     return loss;
 }
 
+/* g[r][i] = gᵀ[i][r] ([16, np] from [np, 16]), 16×16 blocks in registers. */
+CK_TARGET_AVX512 static inline void untranspose_tile(const float *gt, ptrdiff_t np, ptrdiff_t vectors, float *g) {
+    for (ptrdiff_t v = 0; v < vectors; ++v) {
+        __m512 r[16];
+        CK_UNROLL
+        for (int k = 0; k < 16; ++k) r[k] = _mm512_loadu_ps(gt + (16 * v + k) * 16);
+        transpose16(r);
+        CK_UNROLL
+        for (int k = 0; k < 16; ++k) _mm512_storeu_ps(g + k * np + 16 * v, r[k]);
+    }
+}
+
 /* dW[j, :] += Σ_b h[b, j] g_b + dh[b, j] x_b over the tile, two rows of dW at a time in registers
- * (`half` as in fused_row: the last vector on 256 bits, its upper 8 lanes of dW left at zero). */
+ * (with `half`, the last of the V vectors holds at most 8 features and runs on 256 bits, which cost Zen 4
+ * half the FMA throughput of 512 since its 512-bit unit is two 256-bit halves; its upper 8 lanes of dW stay zero). */
 CK_TARGET_AVX512 static inline __attribute__((always_inline)) void
 fused_weight_gradient(const int MM, const int V, const int half, ptrdiff_t valid, ptrdiff_t n, ptrdiff_t np,
                       const float *x, const float *ht, const float *dht, const float *g, float *dw) {
@@ -629,12 +645,12 @@ fused_step_body(int relu, const int MM, const int V, const int half, ptrdiff_t r
     float *dwp = wp + 20 * np;               /* [MM, np] */
     float *xt = dwp + 20 * np;               /* [np, 16] */
     float *gt = xt + 16 * np;                /* [np, 16] */
-    float *g = gt + 16 * np;                 /* [16, np] */
+    float *lane_sums = gt + 16 * np;         /* [np, 16]: per feature, each lane's share of db */
+    float *g = lane_sums + 16 * np;          /* [16, np] */
     float *ht = g + 16 * np;                 /* [MM, 16] */
     float *dht = ht + 20 * 16;               /* [MM, 16] */
     float *padded_bias = dht + 20 * 16;      /* [np] each */
     float *padded_importance = padded_bias + np;
-    float *bias_sums = padded_importance + np;
     for (ptrdiff_t j = 0; j < MM; ++j)
         for (ptrdiff_t i = 0; i < np; ++i) {
             wp[j * np + i] = j < m && i < n ? w[j * n + i] : 0;
@@ -643,8 +659,10 @@ fused_step_body(int relu, const int MM, const int V, const int half, ptrdiff_t r
     for (ptrdiff_t i = 0; i < np; ++i) {
         padded_bias[i] = i < n ? bias[i] : 0;
         padded_importance[i] = i < n ? importance[i] : 0;
-        bias_sums[i] = 0;
     }
+    /* gᵀ's rows from n rounded up to 4 on are never written and must be zero when g is transposed back;
+     * the lane sums start at zero. */
+    memset(gt, 0, sizeof(float) * (size_t)(32 * np));
     const float scale = 2.0f / (float)(rows * n);
     double total = 0;
     for (ptrdiff_t first = 0; first < rows; first += fused_tile) {
@@ -652,24 +670,20 @@ fused_step_body(int relu, const int MM, const int V, const int half, ptrdiff_t r
         const float *xtile = x + first * n;
         transpose_tile(xtile, n, valid, n, V, xt);
         times_w_transposed(MM, n, np, wp, xt, ht);                  /* hᵀ = W xᵀ */
-        __m512 loss = _mm512_setzero_ps();
-        for (ptrdiff_t b = 0; b < valid; ++b)
-            loss = fused_row(relu, MM, V, half, n, np, scale, xtile + b * n, ht, b, wp, padded_bias, padded_importance,
-                             g + b * np, loss);
+        const __m512 loss = fused_pre_transposed(relu, MM, valid, n, np, scale, xt, ht, wp, padded_bias, padded_importance,
+                                                 gt, lane_sums, _mm512_setzero_ps());
         total += (double)_mm512_reduce_add_ps(loss);
-        /* db: the tile's g rows in order, as a per-row running sum would, but one store per vector and tile. */
-        for (ptrdiff_t v = 0; v < V; ++v) {
-            __m512 sum = _mm512_loadu_ps(bias_sums + 16 * v);
-            for (ptrdiff_t b = 0; b < valid; ++b) sum = _mm512_add_ps(sum, _mm512_loadu_ps(g + b * np + 16 * v));
-            _mm512_storeu_ps(bias_sums + 16 * v, sum);
-        }
-        transpose_tile(g, np, valid, np, V, gt);
+        untranspose_tile(gt, np, V, g);
         times_w_transposed(MM, n, np, wp, gt, dht);                 /* dhᵀ = W gᵀ */
         fused_weight_gradient(MM, V, half, valid, n, np, xtile, ht, dht, g, dwp);
     }
     for (ptrdiff_t j = 0; j < m; ++j)
         for (ptrdiff_t i = 0; i < n; ++i) dw[j * n + i] = dwp[j * np + i];
-    for (ptrdiff_t i = 0; i < n; ++i) db[i] = bias_sums[i];
+    for (ptrdiff_t i = 0; i < n; ++i) {
+        float sum = 0;
+        for (int lane = 0; lane < 16; ++lane) sum += lane_sums[16 * i + lane];
+        db[i] = sum;
+    }
     return total / (double)(rows * n);
 }
 

@@ -142,12 +142,11 @@ final class GroupTrainer<Model: InstanceParallelModel> {
         var lanes = instances.map { RandomLanes(seed: settings.seed, stream: RandomStreams.trainingData(instance: $0)) }
         var optimizer = Adam.adamW(weightDecay: Float(settings.weightDecay))
         var gradients = Tensor(zeros: store.shape)
-        var batch = [Float](repeating: 0, count: instances.count * settings.batchSize * n)
+        var batch = [Float](repeating: 0, count: settings.batchSize * n)
         var losses = [Float](repeating: 0, count: instances.count)
         var nextRecord = 0
         for stepIndex in 0..<settings.steps {
-            sample(into: &batch, lanes: &lanes)
-            computeLosses(batch: batch, gradients: &gradients, losses: &losses)
+            computeLosses(batch: &batch, lanes: &lanes, gradients: &gradients, losses: &losses)
             let rate = settings.learningRate * settings.schedule.multiplier(step: stepIndex, of: settings.steps)
             var parameters = [store]
             store = Tensor(zeros: [0])  // hand the storage to the optimizer without a copy
@@ -164,34 +163,25 @@ final class GroupTrainer<Model: InstanceParallelModel> {
         var evaluationLanes = instances.map { RandomLanes(seed: settings.seed, stream: RandomStreams.evaluationData(instance: $0)) }
         var totals = [Double](repeating: 0, count: instances.count)
         for _ in 0..<settings.evaluationBatches {
-            sample(into: &batch, lanes: &evaluationLanes)
-            computeLosses(batch: batch, gradients: &gradients, losses: &losses)
+            computeLosses(batch: &batch, lanes: &evaluationLanes, gradients: &gradients, losses: &losses)
             for i in totals.indices { totals[i] += Double(losses[i]) }
         }
         evaluationLoss = totals.map { Float($0 / Double(settings.evaluationBatches)) }
     }
 
-    /// Draws a batch `[group instance, batch, n]`.
-    func sample(into batch: inout [Float], lanes: inout [RandomLanes]) {
-        let size = settings.batchSize * n
+    /// One fused forward/backward pass per instance on a fresh batch; fills `gradients` (laid out
+    /// like the store) and `losses`. Each instance's batch is drawn just before its step into the
+    /// one `batch: [batch, n]`, so it is still in cache when the step reads it (a batch for every
+    /// instance at once outgrows L2 at 100→20); the draws are the same, each instance having its own lanes.
+    func computeLosses(batch: inout [Float], lanes: inout [RandomLanes], gradients: inout Tensor, losses: inout [Float]) {
         batch.withUnsafeMutableBufferPointer { x in
-            for local in 0..<instances.count {
-                distribution.sample(instance: local, batchSize: settings.batchSize, lanes: &lanes[local],
-                                    into: x.baseAddress! + local * size)
-            }
-        }
-    }
-
-    /// One fused forward/backward pass per instance; fills `gradients` (laid out like the store) and `losses`.
-    func computeLosses(batch: [Float], gradients: inout Tensor, losses: inout [Float]) {
-        let size = settings.batchSize * n
-        batch.withUnsafeBufferPointer { x in
         importance.withUnsafeBufferPointer { imp in
         store.scalars.withUnsafeBufferPointer { p in
         gradients.scalars.withUnsafeMutableBufferPointer { g in
             for local in 0..<instances.count {
+                distribution.sample(instance: local, batchSize: settings.batchSize, lanes: &lanes[local], into: x.baseAddress!)
                 losses[local] = step.lossAndGradients(
-                    input: x.baseAddress! + local * size, importance: imp.baseAddress! + local * n,
+                    input: x.baseAddress!, importance: imp.baseAddress! + local * n,
                     parameters: zip(offsets, sliceSizes).map { p.baseAddress! + $0.0 + local * $0.1 },
                     gradients: zip(offsets, sliceSizes).map { g.baseAddress! + $0.0 + local * $0.1 })
             }
