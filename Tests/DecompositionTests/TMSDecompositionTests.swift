@@ -75,6 +75,14 @@ final class TMSDecompositionTests: XCTestCase {
         XCTAssertEqual(separate.mergedFeatures, [])
         XCTAssertTrue(separate.separatesFeatures)
         XCTAssertEqual(separate.meanMaxCosineSimilarity, 1, accuracy: 1e-6)
+        XCTAssertEqual(alignment.verdict, "merges 2 features")
+        XCTAssertEqual(separate.verdict, "separates")
+        // Feature 0 spread 40 / 60 over two components: its best-aligned component (the first of two
+        // with cosine 1) is not its largest, yet no component holds two features.
+        let spread = ComponentAlignment(target: w, components: [[0.4, 0, 0, 0, 0, 0], [0, 0] + Array(w[2..<4]) + [0, 0], own, [0.6, 0, 0, 0, 0, 0]],
+                                        rows: 3, columns: 2)
+        XCTAssertEqual(spread.mergedFeatures, [])
+        XCTAssertEqual(spread.verdict, "does not separate")
     }
 
     /// AdamW's decoupled weight decay alone (every loss coefficient 0, so every gradient and Adam

@@ -62,4 +62,10 @@ public struct ComponentAlignment: Codable, Equatable, Sendable {
         let featuresPerComponent = Dictionary(best.map { ($0, 1) }, uniquingKeysWith: +)
         mergedFeatures = (0..<rows).filter { featuresPerComponent[best[$0], default: 0] > 1 }
     }
+
+    /// "separates", "merges N features" or "does not separate" (a feature spread over components).
+    public var verdict: String {
+        let merged = mergedFeatures?.count ?? 0
+        return separatesFeatures ? "separates" : merged > 0 ? "merges \(merged) features" : "does not separate"
+    }
 }

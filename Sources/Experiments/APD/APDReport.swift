@@ -41,7 +41,7 @@ public struct APDReport: RunReport, Sendable {
         }
         var shares: [any Chart] = []
         for instance in shown {
-            shares.append(Heatmap(title: "instance \(instance.index)" + (instance.alignment.separatesFeatures ? "" : " (merges)"),
+            shares.append(Heatmap(title: "instance \(instance.index)" + (instance.alignment.separatesFeatures ? "" : " (\(instance.alignment.verdict))"),
                                   values: instance.rowShare, rowLabels: (0..<c).map { "c\($0)" },
                                   columnLabels: (0..<n).map(String.init), xLabel: "feature", yLabel: "component",
                                   colorLabel: "‖(A_c B_c)_f‖ / ‖W_f‖", scale: .sequential(.viridis, domain: 0...1),

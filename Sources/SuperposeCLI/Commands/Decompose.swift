@@ -58,10 +58,8 @@ struct Decompose: ParsableCommand {
         }
         if !quiet, let metrics = outcome.metrics {
             for i in metrics.instances {
-                let merged = i.alignment.mergedFeatures?.count ?? 0
-                let verdict = i.alignment.separatesFeatures ? "separates" : merged > 0 ? "merges \(merged) features" : "does not separate"
                 print(String(format: "  instance %2d  MMCS %.4f  ML2R %.4f  %@  ‖W − ΣAB‖/‖W‖ %.4f", i.index, i.alignment.meanMaxCosineSimilarity,
-                             i.alignment.meanL2Ratio, verdict as NSString, i.relativeParameterError))
+                             i.alignment.meanL2Ratio, i.alignment.verdict as NSString, i.relativeParameterError))
             }
             let s = metrics.summary
             let alignment = s.meanMMCSSeparating.map { mmcs in
