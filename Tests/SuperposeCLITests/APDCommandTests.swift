@@ -12,6 +12,9 @@ extension CommandLineErrorTests {
         try assertOneLineError(["apd", "--rank", "0", "--quiet"], mentions: "rank")
         try assertOneLineError(["apd", "--steps", "0", "--quiet"], mentions: "steps")
         try assertOneLineError(["apd", "--weight-decay=-0.1", "--quiet"], mentions: "weight decay must be a non-negative number")
+        try assertOneLineError(["apd", "--schatten-coefficient=-1", "--quiet"], mentions: "the Schatten coefficient must be a non-negative number")
+        try assertOneLineError(["apd", "--topk-reconstruction-coefficient", "nan", "--quiet"],
+                               mentions: "the top-k reconstruction coefficient must be a non-negative number")
         try assertOneLineError(["apd", "--initialisation", "orthogonal", "--quiet"], mentions: "initialisation must be kaimingUniform or xavierNormal")
         try assertOneLineError(["apd", "--preset", "tms-9-9"], mentions: "unknown APD preset 'tms-9-9'")
         try assertOneLineError(["apd", "--minimality", "sometimes"], mentions: "minimality must be batchTopK or lpAttributions")

@@ -28,6 +28,8 @@ struct Decompose: ParsableCommand {
     @Option(help: "Components C.") var components: Int?
     @Option(help: "Inner rank of each component.") var rank: Int?
     @Option(help: "Batch top-k, as a fraction of the batch size.") var topk: Double?
+    @Option(help: "Coefficient of the Schatten (simplicity) penalty.") var schattenCoefficient: Double?
+    @Option(help: "Coefficient of the top-k reconstruction loss.") var topkReconstructionCoefficient: Double?
     @Option(help: "Minimality: batchTopK or lpAttributions (the paper's Appendix A.2.3).") var minimality: String?
     @Option(help: "Initial components: kaimingUniform (the reference's residual MLP) or xavierNormal (the reference's TMS).") var initialisation: String?
     @Option(help: "Attributions from the target or from the decomposition.") var attributions: String?
@@ -90,6 +92,8 @@ struct Decompose: ParsableCommand {
         if let components { config.decomposition.components = components }
         if let rank { config.decomposition.rank = rank }
         if let topk { config.decomposition.topK = topk }
+        if let schattenCoefficient { config.decomposition.schattenCoefficient = schattenCoefficient }
+        if let topkReconstructionCoefficient { config.decomposition.topKReconstructionCoefficient = topkReconstructionCoefficient }
         if let minimality {
             guard let value = APDSettingsMinimality(rawValue: minimality) else { throw ValidationError("minimality must be batchTopK or lpAttributions, got '\(minimality)'") }
             config.decomposition.minimality = value
