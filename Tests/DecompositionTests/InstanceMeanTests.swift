@@ -34,14 +34,7 @@ final class InstanceMeanTests: XCTestCase {
 
         /// Instance `i`'s terms and gradient at parameters `p`, from a step of this 3-instance target.
         func evaluate(_ i: Int, _ p: [Float]) -> (terms: APDLossTerms, gradient: [Float]) {
-            let step = target.makeStep(instance: i, settings: settings)
-            var g = [Float](repeating: 0, count: p.count)
-            let terms = x.withUnsafeBufferPointer { xs in
-                p.withUnsafeBufferPointer { ps in
-                    g.withUnsafeMutableBufferPointer { step.lossAndGradients(input: xs.baseAddress!, parameters: ps.baseAddress!, gradients: $0.baseAddress!) }
-                }
-            }
-            return (terms, g)
+            target.makeStep(instance: i, settings: settings).lossAndGradient(input: x, parameters: p)
         }
 
         /// The reference's objective: the mean over instances of each instance's total.
@@ -87,14 +80,8 @@ final class InstanceMeanTests: XCTestCase {
                               weights: Tensor(shape: [1, m, n], scalars: Array(problem.target.model.weights.scalars[(m * n)..<(2 * m * n)])),
                               bias: Tensor(shape: [1, n], scalars: Array(problem.target.model.bias.scalars[n..<(2 * n)])))
         let alone = TiedToyModelTarget(model: single, distribution: FeatureDistribution(instanceProbabilities: [0.5], featureCount: n))
-        let step = alone.makeStep(instance: 0, settings: problem.settings)
         let p = problem.parameters[1]
-        var g = [Float](repeating: 0, count: p.count)
-        let terms = problem.x.withUnsafeBufferPointer { xs in
-            p.withUnsafeBufferPointer { ps in
-                g.withUnsafeMutableBufferPointer { step.lossAndGradients(input: xs.baseAddress!, parameters: ps.baseAddress!, gradients: $0.baseAddress!) }
-            }
-        }
+        let (terms, g) = alone.makeStep(instance: 0, settings: problem.settings).lossAndGradient(input: problem.x, parameters: p)
         let shared = problem.evaluate(1, p)
         XCTAssertEqual(shared.terms, terms)
         XCTAssertGreaterThan(g.map(abs).max()!, 1e-3)

@@ -37,15 +37,7 @@ struct SmallResidualProblem {
 
     func step() -> ResidualMLPStep { target.makeStep(instance: 0, settings: settings) as! ResidualMLPStep }
 
-    func run(_ p: [Float]) -> (APDLossTerms, [Float]) {
-        var g = [Float](repeating: 0, count: p.count)
-        let terms = x.withUnsafeBufferPointer { xs in
-            p.withUnsafeBufferPointer { ps in
-                g.withUnsafeMutableBufferPointer { step().lossAndGradients(input: xs.baseAddress!, parameters: ps.baseAddress!, gradients: $0.baseAddress!) }
-            }
-        }
-        return (terms, g)
-    }
+    func run(_ p: [Float]) -> (APDLossTerms, [Float]) { step().lossAndGradient(input: x, parameters: p) }
 
     func mask(_ p: [Float]) -> [Float] {
         let scores = x.withUnsafeBufferPointer { xs in p.withUnsafeBufferPointer { step().attributions(input: xs.baseAddress!, parameters: $0.baseAddress!) } }

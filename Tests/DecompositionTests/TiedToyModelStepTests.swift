@@ -35,14 +35,7 @@ struct SmallTiedProblem {
 
     func step() -> TiedToyModelStep { target.makeStep(instance: 0, settings: settings) as! TiedToyModelStep }
 
-    func loss(_ p: [Float]) -> APDLossTerms {
-        var g = [Float](repeating: 0, count: p.count)
-        return x.withUnsafeBufferPointer { xs in
-            p.withUnsafeBufferPointer { ps in
-                g.withUnsafeMutableBufferPointer { step().lossAndGradients(input: xs.baseAddress!, parameters: ps.baseAddress!, gradients: $0.baseAddress!) }
-            }
-        }
-    }
+    func loss(_ p: [Float]) -> APDLossTerms { step().lossAndGradient(input: x, parameters: p).terms }
 
     /// The batch top-k mask at parameters `p`.
     func mask(_ p: [Float]) -> [Float] {
@@ -51,15 +44,7 @@ struct SmallTiedProblem {
         return topK.mask(scores: scores, keep: settings.keptPairs)
     }
 
-    func gradient(_ p: [Float]) -> [Float] {
-        var g = [Float](repeating: 0, count: p.count)
-        _ = x.withUnsafeBufferPointer { xs in
-            p.withUnsafeBufferPointer { ps in
-                g.withUnsafeMutableBufferPointer { step().lossAndGradients(input: xs.baseAddress!, parameters: ps.baseAddress!, gradients: $0.baseAddress!) }
-            }
-        }
-        return g
-    }
+    func gradient(_ p: [Float]) -> [Float] { step().lossAndGradient(input: x, parameters: p).gradient }
 }
 
 final class TiedToyModelStepTests: XCTestCase {
