@@ -18,8 +18,11 @@ extension CommandLineErrorTests {
         try assertOneLineError(["apd", "--initialisation", "orthogonal", "--quiet"], mentions: "initialisation must be kaimingUniform or xavierNormal")
         try assertOneLineError(["apd", "--preset", "tms-9-9"], mentions: "unknown APD preset 'tms-9-9'")
         try assertOneLineError(["apd", "--minimality", "sometimes"], mentions: "minimality must be batchTopK or lpAttributions")
-        try assertOneLineError(["apd", "--preset", "resid-mlp-1", "--minimality", "lpAttributions", "--quiet"],
-                               mentions: "supports batch top-k")
+        try assertOneLineError(["apd", "--minimality", "lpAttributions", "--lp-p", "3", "--quiet"], mentions: "Lp sparsity p must be in (0, 2]")
+        try assertOneLineError(["apd", "--minimality", "lpAttributions", "--lp-coefficient=-1", "--quiet"],
+                               mentions: "the Lp sparsity coefficient must be a non-negative number")
+        try assertOneLineError(["apd", "--preset", "resid-mlp-1", "--attributions", "decomposition", "--quiet"],
+                               mentions: "supports the target's attributions only")
     }
 
     func testAPDRejectsBadTargetFiles() throws {

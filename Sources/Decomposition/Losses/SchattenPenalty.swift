@@ -43,9 +43,10 @@ public enum SchattenPenalty {
                         let s = sa[r] * sb[r]
                         var dS: Float = 0
                         for t in 0..<batchSize {
-                            let w = row[t], value = w * s + epsilon
-                            total += Double(pow(value, p / 2))
-                            let slope = (p / 2) * pow(value, p / 2 - 1)
+                            // One power per pair: (p/2)·value^(p/2 − 1) = (p/2)·value^(p/2) / value, value ≥ ε > 0.
+                            let w = row[t], value = w * s + epsilon, power = pow(value, p / 2)
+                            total += Double(power)
+                            let slope = (p / 2) * (power / value)
                             dS += slope * w
                             gradientMask?[c * batchSize + t] += scale * slope * s
                         }

@@ -18,6 +18,10 @@ import ToyModels
 /// definition, with the products W^out W^in, W^out W_U, B^out W^in and B^out W_U formed once per
 /// step. The sparse forward pass runs only the (sample, component) pairs batch top-k keeps.
 ///
+/// The L_p variant (`lpAttributions`, Appendix A.2.3) has no sparse pass: the loss is the parameter
+/// match, the L_p penalty on the attributions and the Schatten penalty weighted by that penalty per
+/// pair, and its gradient runs back through the formula above, per component (`lpPass`).
+///
 /// Both cores share every phase without the thread count changing any result: components (and
 /// samples) are split into ranges that write disjoint slices, and every sum over components runs
 /// in a fixed order. The parameter match and the Schatten penalty write each component's
@@ -44,6 +48,9 @@ final class ResidualMLPStep: DecompositionStep {
     private let bOutU: [UnsafeMutablePointer<Float>]          // [l]: [C, k, outputs] = B^out_lc W_U
     private let bOutIn: [[UnsafeMutablePointer<Float>?]]      // [l'][l]: [C, k, h_l] = B^out_l'c W^in_l
     private let attribution, mask: UnsafeMutablePointer<Float>    // [C, batch]
+    // The L_p variant: ∂mask/∂Attr, ∂Schatten/∂mask, then ∂total/∂Attr, and each component's Σ_b mask.
+    private let lpSlope, dMask: UnsafeMutablePointer<Float>        // [C, batch]
+    private let lpTerms: UnsafeMutablePointer<Double>              // [C]
     // Per-thread attribution scratch.
     private let threadScratch: [AttributionScratch]
     // The sparse forward pass.
@@ -66,12 +73,17 @@ final class ResidualMLPStep: DecompositionStep {
     private let threads: Int
 
     struct AttributionScratch {
-        let inner: UnsafeMutablePointer<Float>   // [B, k]
+        let inner: [UnsafeMutablePointer<Float>] // [l]: [B, k]
         let embedded: UnsafeMutablePointer<Float> // [inputs, k]
         let dPre: UnsafeMutablePointer<Float>    // [B, h_max]
         let dPost: [UnsafeMutablePointer<Float>] // [l]: [B, h_l]
         let u: [UnsafeMutablePointer<Float>]     // [l]: [B, k]
         let t: UnsafeMutablePointer<Float>       // [B, outputs]
+        // The L_p variant's backward pass: gradients of dPost, u and inner, and a [k, ·] product.
+        let gradDPost: [UnsafeMutablePointer<Float>] // [l]: [B, h_l]
+        let gradU: [UnsafeMutablePointer<Float>]     // [l]: [B, k]
+        let gradInner: UnsafeMutablePointer<Float>   // [B, k]
+        let product: UnsafeMutablePointer<Float>     // [k, max(outputs, h_max)]
     }
 
     init(model: ResidualMLP, settings: APDSettings) {
@@ -118,6 +130,10 @@ final class ResidualMLPStep: DecompositionStep {
         active = widths.map { scratch.buffer(bs * $0) }
         preM = widths.map { scratch.buffer(bs * $0) }; postM = widths.map { scratch.buffer(bs * $0) }
         attribution = scratch.buffer(C * bs); mask = scratch.buffer(C * bs)
+        lpSlope = scratch.buffer(C * bs); dMask = scratch.buffer(C * bs)
+        let lpTerms = UnsafeMutablePointer<Double>.allocate(capacity: C)
+        lpTerms.initialize(repeating: 0, count: C)
+        self.lpTerms = lpTerms
         gradR = scratch.buffer(bs * d); gradNext = scratch.buffer(bs * d); dPre = scratch.buffer(bs * hMax)
         let schattenTerms = UnsafeMutablePointer<Double>.allocate(capacity: layout.layers.count * C)
         schattenTerms.initialize(repeating: 0, count: layout.layers.count * C)
@@ -125,14 +141,17 @@ final class ResidualMLPStep: DecompositionStep {
         difference = layout.layers.map { scratch.buffer($0.inputs * $0.outputs) }
         let blocks = Self.componentBlocks
         partialSums = layout.layers.map { scratch.buffer(blocks * $0.inputs * $0.outputs) }
+        let lp = settings.minimality == .lpAttributions
         threadScratch = (0..<threads).map { _ in
-            AttributionScratch(inner: scratch.buffer(bs * k), embedded: scratch.buffer(inputs * k), dPre: scratch.buffer(bs * hMax),
-                               dPost: widths.map { scratch.buffer(bs * $0) }, u: widths.map { _ in scratch.buffer(bs * k) },
-                               t: scratch.buffer(bs * outputs))
+            AttributionScratch(inner: widths.map { _ in scratch.buffer(bs * k) }, embedded: scratch.buffer(inputs * k),
+                               dPre: scratch.buffer(bs * hMax), dPost: widths.map { scratch.buffer(bs * $0) },
+                               u: widths.map { _ in scratch.buffer(bs * k) }, t: scratch.buffer(bs * outputs),
+                               gradDPost: widths.map { scratch.buffer(lp ? bs * $0 : 0) }, gradU: widths.map { _ in scratch.buffer(lp ? bs * k : 0) },
+                               gradInner: scratch.buffer(lp ? bs * k : 0), product: scratch.buffer(lp ? k * max(outputs, hMax) : 0))
         }
     }
 
-    deinit { schattenTerms.deallocate() }
+    deinit { schattenTerms.deallocate(); lpTerms.deallocate() }
 
     /// c = a · b (+ c when `accumulate`), row-major with the natural leading dimensions.
     static func multiply(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int,
@@ -202,55 +221,64 @@ final class ResidualMLPStep: DecompositionStep {
     }
 
     private func computeAttributions(_ p: UnsafePointer<Float>) {
-        let (bs, k, d) = (batch, rank, embedding)
-        // The nonzero inputs of each sample, when they are few enough to beat a dense product.
+        let activeInputs = sparseInputs()
+        forComponents { range, t in
+            for c in range { componentAttributions(c, p, threadScratch[t], activeInputs) }
+        }
+    }
+
+    /// The nonzero inputs `(feature, value)` of each sample, when they are few enough to beat a dense product.
+    private func sparseInputs() -> [[(Int, Float)]]? {
+        let bs = batch
         var nonzero = 0
         for i in 0..<(bs * inputs) where x[i] != 0 { nonzero += 1 }
-        let activeInputs: [[(Int, Float)]]? = nonzero * 4 > bs * inputs ? nil : (0..<bs).map { sample in
+        return nonzero * 4 > bs * inputs ? nil : (0..<bs).map { sample in
             (0..<inputs).compactMap { f in x[sample * inputs + f] != 0 ? (f, x[sample * inputs + f]) : nil }
         }
-        forComponents { range, t in
-            let s = threadScratch[t]
-            for c in range {
-                for l in 0..<layerCount {
-                    Self.multiply(b(p, matrix: 2 * l + 1, component: c), wU, bOutU[l] + c * k * outputs, m: k, n: outputs, k: d)
-                    for later in (l + 1)..<max(l + 1, layerCount) {
-                        Self.multiply(b(p, matrix: 2 * l + 1, component: c), wIn[later], bOutIn[l][later]! + c * k * widths[later], m: k, n: widths[later], k: d)
-                    }
-                }
-                s.t.update(repeating: 0, count: bs * outputs)
-                for l in 0..<layerCount {
-                    let h = widths[l]
-                    if l == 0 {
-                        // r_0 = x W_E: through the small product W_E A^in_c ([inputs, k]) instead of the wide r_0.
-                        Self.multiply(wE, a(p, matrix: 0, component: c), s.embedded, m: inputs, n: k, k: d)
-                        if let active = activeInputs {
-                            // Sparse features: only the rows of W_E A^in_c that a sample has on.
-                            for sample in 0..<bs {
-                                let row = s.inner + sample * k
-                                row.update(repeating: 0, count: k)
-                                for (f, value) in active[sample] { BatchVectors.axpy(value, s.embedded + f * k, row, k) }
-                            }
-                        } else {
-                            Self.multiply(x, s.embedded, s.inner, m: bs, n: k, k: inputs)
-                        }
-                    } else {
-                        Self.multiply(r[l], a(p, matrix: 2 * l, component: c), s.inner, m: bs, n: k, k: d)
-                    }
-                    Self.multiply(s.inner, b(p, matrix: 2 * l, component: c), s.dPre, m: bs, n: h, k: k)
-                    for earlier in 0..<l {
-                        Self.multiply(s.dPost[earlier], outIn[earlier][l]!, s.dPre, m: bs, n: h, k: widths[earlier], accumulate: true)
-                        Self.multiply(s.u[earlier], bOutIn[earlier][l]! + c * k * h, s.dPre, m: bs, n: h, k: k, accumulate: true)
-                    }
-                    BatchVectors.multiply(active[l], s.dPre, s.dPost[l], bs * h)
-                    Self.multiply(post[l], a(p, matrix: 2 * l + 1, component: c), s.u[l], m: bs, n: k, k: h)
-                    Self.multiply(s.dPost[l], outU[l], s.t, m: bs, n: outputs, k: h, accumulate: true)
-                    Self.multiply(s.u[l], bOutU[l] + c * k * outputs, s.t, m: bs, n: outputs, k: k, accumulate: true)
-                }
-                let row = attribution + c * bs
-                for sample in 0..<bs { row[sample] = BatchVectors.dot(s.t + sample * outputs, s.t + sample * outputs, outputs) }
+    }
+
+    /// Component c's row of the attributions, the closed form above. Leaves its intermediates in `s`
+    /// (inner_l, Δpost_l, u_l, t and W_E A^in_0c) and its products B^out W_U, B^out W^in in
+    /// `bOutU`, `bOutIn`, for the L_p variant's backward pass.
+    private func componentAttributions(_ c: Int, _ p: UnsafePointer<Float>, _ s: AttributionScratch, _ activeInputs: [[(Int, Float)]]?) {
+        let (bs, k, d) = (batch, rank, embedding)
+        for l in 0..<layerCount {
+            Self.multiply(b(p, matrix: 2 * l + 1, component: c), wU, bOutU[l] + c * k * outputs, m: k, n: outputs, k: d)
+            for later in (l + 1)..<max(l + 1, layerCount) {
+                Self.multiply(b(p, matrix: 2 * l + 1, component: c), wIn[later], bOutIn[l][later]! + c * k * widths[later], m: k, n: widths[later], k: d)
             }
         }
+        s.t.update(repeating: 0, count: bs * outputs)
+        for l in 0..<layerCount {
+            let h = widths[l], inner = s.inner[l]
+            if l == 0 {
+                // r_0 = x W_E: through the small product W_E A^in_c ([inputs, k]) instead of the wide r_0.
+                Self.multiply(wE, a(p, matrix: 0, component: c), s.embedded, m: inputs, n: k, k: d)
+                if let active = activeInputs {
+                    // Sparse features: only the rows of W_E A^in_c that a sample has on.
+                    for sample in 0..<bs {
+                        let row = inner + sample * k
+                        row.update(repeating: 0, count: k)
+                        for (f, value) in active[sample] { BatchVectors.axpy(value, s.embedded + f * k, row, k) }
+                    }
+                } else {
+                    Self.multiply(x, s.embedded, inner, m: bs, n: k, k: inputs)
+                }
+            } else {
+                Self.multiply(r[l], a(p, matrix: 2 * l, component: c), inner, m: bs, n: k, k: d)
+            }
+            Self.multiply(inner, b(p, matrix: 2 * l, component: c), s.dPre, m: bs, n: h, k: k)
+            for earlier in 0..<l {
+                Self.multiply(s.dPost[earlier], outIn[earlier][l]!, s.dPre, m: bs, n: h, k: widths[earlier], accumulate: true)
+                Self.multiply(s.u[earlier], bOutIn[earlier][l]! + c * k * h, s.dPre, m: bs, n: h, k: k, accumulate: true)
+            }
+            BatchVectors.multiply(active[l], s.dPre, s.dPost[l], bs * h)
+            Self.multiply(post[l], a(p, matrix: 2 * l + 1, component: c), s.u[l], m: bs, n: k, k: h)
+            Self.multiply(s.dPost[l], outU[l], s.t, m: bs, n: outputs, k: h, accumulate: true)
+            Self.multiply(s.u[l], bOutU[l] + c * k * outputs, s.t, m: bs, n: outputs, k: k, accumulate: true)
+        }
+        let row = attribution + c * bs
+        for sample in 0..<bs { row[sample] = BatchVectors.dot(s.t + sample * outputs, s.t + sample * outputs, outputs) }
     }
 
     func lossAndGradients(input: UnsafePointer<Float>, parameters p: UnsafePointer<Float>,
@@ -258,12 +286,19 @@ final class ResidualMLPStep: DecompositionStep {
         var terms = APDLossTerms()
         x.update(from: input, count: batch * inputs)
         targetForward()
-        computeAttributions(p)
-        topK.select(scores: attribution, count: components * batch, keep: settings.keptPairs, mask: mask)
-        // The parameter match and the Schatten penalty write every gradient (no zeroing pass); the
-        // sparse pass adds its terms after.
-        (terms.parameterMatch, terms.schatten) = parameterMatchAndSchatten(p, g)
-        (terms.topKReconstruction, terms.activationReconstruction) = sparsePass(p, g)
+        switch settings.minimality {
+        case .batchTopK:
+            computeAttributions(p)
+            topK.select(scores: attribution, count: components * batch, keep: settings.keptPairs, mask: mask)
+            // The parameter match and the Schatten penalty write every gradient (no zeroing pass); the
+            // sparse pass adds its terms after.
+            (terms.parameterMatch, terms.schatten) = parameterMatchAndSchatten(p, g)
+            (terms.topKReconstruction, terms.activationReconstruction) = sparsePass(p, g)
+        case .lpAttributions:
+            // The mask needs the attributions first, so the parameter match writes every gradient alone.
+            (terms.parameterMatch, _) = parameterMatchAndSchatten(p, g, schatten: false)
+            (terms.lpSparsity, terms.schatten) = lpPass(p, g)
+        }
         terms.weigh(by: settings)
         return terms
     }
@@ -417,8 +452,9 @@ final class ResidualMLPStep: DecompositionStep {
     }
 
     /// The parameter match Σ_s ‖W_s − Σ_c A_sc B_sc‖² / n_params and the Schatten penalty (with the
-    /// batch top-k mask), and their gradients (scaled by their coefficients) written to g.
-    private func parameterMatchAndSchatten(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) -> (Double, Double) {
+    /// batch top-k mask; 0 without `schatten`), and their gradients (scaled by their coefficients) written to g.
+    private func parameterMatchAndSchatten(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                                           schatten: Bool = true) -> (Double, Double) {
         let k = rank
         let nParameters = layout.layers.map { $0.inputs * $0.outputs }.reduce(0, +)
         let scale = -2 * Float(settings.parameterMatchCoefficient) / Float(nParameters)
@@ -457,6 +493,7 @@ final class ResidualMLPStep: DecompositionStep {
                     // then the Schatten term while the component is still in cache.
                     Self.multiply(diff, bC, gA, m: dIn, n: k, k: dOut, transposeB: true, alpha: scale)
                     Self.multiply(aC, diff, gB, m: k, n: dOut, k: dIn, transposeA: true, alpha: scale)
+                    guard schatten else { continue }
                     SchattenPenalty.squaredNorms(a: aC, b: bC, inputs: dIn, rank: k, outputs: dOut, sa: sa, sb: sb)
                     schattenTerms[s * components + c] = SchattenPenalty.binaryTerm(
                         sa: sa, sb: sb, rank: k, usage: usage[c], batchSize: batch, p: Float(settings.schattenP),
@@ -467,8 +504,106 @@ final class ResidualMLPStep: DecompositionStep {
             }
         }
         // Summed in component order, so the reported penalty does not depend on the thread count either.
-        let penalty = (0..<(layout.layers.count * components)).reduce(0.0) { $0 + schattenTerms[$1] }
+        let penalty = schatten ? (0..<(layout.layers.count * components)).reduce(0.0) { $0 + schattenTerms[$1] } : 0
         return (total / Double(nParameters), penalty / Double(nParameters * batch))
+    }
+
+    /// The L_p variant after the parameter match: per component (in parallel), its attributions, its
+    /// L_p mask and penalty (`LpAttributionPenalty`), its Schatten penalty weighted by that mask, and
+    /// both penalties' gradients (scaled by their coefficients) added to g, through the attributions
+    /// for the mask. Returns the L_p penalty Σ_c mean_b mask and the Schatten penalty.
+    ///
+    /// A pair's mask depends only on its own attribution, and the Schatten term of component c only
+    /// on c's mask row and weights, so each component's forward and backward run in one pass.
+    private func lpPass(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) -> (Double, Double) {
+        let (bs, k) = (batch, rank)
+        let nParameters = layout.layers.map { $0.inputs * $0.outputs }.reduce(0, +)
+        let schattenScale = Float(settings.schattenCoefficient) / (Float(nParameters) * Float(bs))
+        let lpScale = Float(settings.lpSparsityCoefficient) / Float(bs)
+        let activeInputs = sparseInputs()
+        forComponents { range, t in
+            let s = threadScratch[t]
+            for c in range {
+                componentAttributions(c, p, s, activeInputs)
+                let (row, maskRow, slope, dMaskRow) = (attribution + c * bs, mask + c * bs, lpSlope + c * bs, dMask + c * bs)
+                lpTerms[c] = LpAttributionPenalty.evaluate(attributions: row, count: bs, outputs: outputs, p: Float(settings.lpSparsityP),
+                                                           mask: maskRow, slope: slope)
+                dMaskRow.update(repeating: 0, count: bs)
+                for (m, layer) in layout.layers.enumerated() {
+                    let aC = a(p, matrix: m, component: c), bC = b(p, matrix: m, component: c)
+                    schattenTerms[m * components + c] = SchattenPenalty.accumulate(
+                        a: aC, b: bC, components: 1, inputs: layer.inputs, rank: k, outputs: layer.outputs, mask: maskRow,
+                        batchSize: bs, binary: false, p: Float(settings.schattenP), scale: schattenScale,
+                        gradientA: g + (aC - p), gradientB: g + (bC - p), gradientMask: dMaskRow)
+                }
+                // ∂total/∂Attr = ∂mask/∂Attr · (the penalty's coefficient / batch + ∂Schatten/∂mask), in place.
+                for sample in 0..<bs { slope[sample] *= lpScale + dMaskRow[sample] }
+                backpropagateAttributions(c, p, g, s, activeInputs)
+            }
+        }
+        // Summed in component order, so the reported penalties do not depend on the thread count.
+        let lp = (0..<components).reduce(0.0) { $0 + lpTerms[$1] }
+        let penalty = (0..<(layout.layers.count * components)).reduce(0.0) { $0 + schattenTerms[$1] }
+        return (lp / Double(bs), penalty / Double(nParameters * bs))
+    }
+
+    /// Adds ∂total/∂Attr[c, ·] (in `lpSlope`) times ∂Attr[c, ·]/∂(A, B of component c) to g, reversing
+    /// `componentAttributions`, whose intermediates `s` still holds. The target's activations, ReLU
+    /// pattern and weights are constants, as in the reference.
+    private func backpropagateAttributions(_ c: Int, _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                                           _ s: AttributionScratch, _ activeInputs: [[(Int, Float)]]?) {
+        let (bs, k, d) = (batch, rank, embedding)
+        // Attr[b] = Σ_o t[b,o]²  ⇒  ∂/∂t[b,o] = 2 t[b,o] ∂/∂Attr[b]; t becomes its gradient.
+        let dAttr = lpSlope + c * bs
+        for sample in 0..<bs {
+            let scale = 2 * dAttr[sample], row = s.t + sample * outputs
+            for o in 0..<outputs { row[o] *= scale }
+        }
+        for l in 0..<layerCount {
+            s.gradDPost[l].update(repeating: 0, count: bs * widths[l])
+            s.gradU[l].update(repeating: 0, count: bs * k)
+        }
+        func gradient(_ matrix: UnsafePointer<Float>) -> UnsafeMutablePointer<Float> { g + (matrix - p) }
+        for l in stride(from: layerCount - 1, through: 0, by: -1) {
+            let h = widths[l]
+            let (aIn, bIn) = (a(p, matrix: 2 * l, component: c), b(p, matrix: 2 * l, component: c))
+            let (aOut, bOut) = (a(p, matrix: 2 * l + 1, component: c), b(p, matrix: 2 * l + 1, component: c))
+            // t += Δpost_l (W^out_l W_U) + u_l (B^out_lc W_U)
+            Self.multiply(s.t, outU[l], s.gradDPost[l], m: bs, n: h, k: outputs, transposeB: true, accumulate: true)
+            Self.multiply(s.t, bOutU[l] + c * k * outputs, s.gradU[l], m: bs, n: k, k: outputs, transposeB: true, accumulate: true)
+            Self.multiply(s.u[l], s.t, s.product, m: k, n: outputs, k: bs, transposeA: true)
+            Self.multiply(s.product, wU, gradient(bOut), m: k, n: d, k: outputs, transposeB: true, accumulate: true)
+            // u_l = post_l A^out_lc (every later use of u_l has added its part by now)
+            Self.multiply(post[l], s.gradU[l], gradient(aOut), m: h, n: k, k: bs, transposeA: true, accumulate: true)
+            // Δpost_l = act_l ⊙ Δpre_l; Δpre_l = inner_l B^in_lc + Σ_{l' < l} Δpost_l' (W^out_l' W^in_l) + u_l' (B^out_l'c W^in_l)
+            let gradPre = s.dPre
+            BatchVectors.multiply(active[l], s.gradDPost[l], gradPre, bs * h)
+            Self.multiply(s.inner[l], gradPre, gradient(bIn), m: k, n: h, k: bs, transposeA: true, accumulate: true)
+            Self.multiply(gradPre, bIn, s.gradInner, m: bs, n: k, k: h, transposeB: true)
+            for earlier in 0..<l {
+                let hEarlier = widths[earlier]
+                Self.multiply(gradPre, outIn[earlier][l]!, s.gradDPost[earlier], m: bs, n: hEarlier, k: h, transposeB: true, accumulate: true)
+                Self.multiply(gradPre, bOutIn[earlier][l]! + c * k * h, s.gradU[earlier], m: bs, n: k, k: h, transposeB: true, accumulate: true)
+                Self.multiply(s.u[earlier], gradPre, s.product, m: k, n: h, k: bs, transposeA: true)
+                Self.multiply(s.product, wIn[l], gradient(b(p, matrix: 2 * earlier + 1, component: c)), m: k, n: d, k: h,
+                              transposeB: true, accumulate: true)
+            }
+            // inner_l = r_l A^in_lc, with r_0 = x W_E: through xᵀ ∂inner ([inputs, k]) as the forward pass.
+            if l == 0 {
+                let gradEmbedded = s.embedded
+                if let active = activeInputs {
+                    gradEmbedded.update(repeating: 0, count: inputs * k)
+                    for sample in 0..<bs {
+                        for (f, value) in active[sample] { BatchVectors.axpy(value, s.gradInner + sample * k, gradEmbedded + f * k, k) }
+                    }
+                } else {
+                    Self.multiply(x, s.gradInner, gradEmbedded, m: inputs, n: k, k: bs, transposeA: true)
+                }
+                Self.multiply(wE, gradEmbedded, gradient(aIn), m: d, n: k, k: inputs, transposeA: true, accumulate: true)
+            } else {
+                Self.multiply(r[l], s.gradInner, gradient(aIn), m: d, n: k, k: bs, transposeA: true, accumulate: true)
+            }
+        }
     }
 }
 

@@ -235,21 +235,12 @@ final class TiedToyModelStep: DecompositionStep {
         return loss / Double(b * n)
     }
 
-    /// Appendix A.2.3: Σ_c mean_b (Attr[c,b] / n + ε)^(p/2). Fills `mask` with the per-pair penalty
-    /// (this variant's Schatten mask) and `dAttribution` with the penalty's gradient (scaled by its
-    /// coefficient) with respect to the attributions; `backpropagateAttributions` takes it into A and B.
+    /// Appendix A.2.3 (`LpAttributionPenalty`): Σ_c mean_b (Attr[c,b] / n + ε)^(p/2). Fills `mask` with the
+    /// per-pair penalty (this variant's Schatten mask) and `dAttribution` with ∂mask/∂Attr;
+    /// `backpropagateAttributions` weighs it and takes it into A and B.
     private func lpPenalty() -> Double {
-        let (b, C) = (batch, components)
-        let pLp = Float(settings.lpSparsityP)
-        let scale = Float(settings.lpSparsityCoefficient) / Float(b)
-        var total = 0.0
-        for i in 0..<(C * b) {
-            let value = attribution[i] / Float(n) + SchattenPenalty.epsilon
-            mask[i] = pow(value, pLp / 2)
-            total += Double(mask[i])
-            dAttribution[i] = scale * (pLp / 2) * pow(value, pLp / 2 - 1) / Float(n)
-        }
-        return total / Double(b)
+        LpAttributionPenalty.evaluate(attributions: attribution, count: components * batch, outputs: n,
+                                      p: Float(settings.lpSparsityP), mask: mask, slope: dAttribution) / Double(batch)
     }
 
     /// Adds the Schatten mask's gradient (through mask = (Attr/n + ε)^(p/2)) to the L_p penalty's
@@ -259,12 +250,10 @@ final class TiedToyModelStep: DecompositionStep {
                                      gb: UnsafeMutablePointer<Float>, hidden: UnsafePointer<Float>, active: UnsafePointer<Float>,
                                      weight: UnsafePointer<Float>) {
         let (b, C, k) = (batch, components, rank)
-        let pLp = Float(settings.lpSparsityP)
+        // ∂total/∂Attr = ∂mask/∂Attr · (coefficient / batch from the penalty + ∂Schatten/∂mask).
+        let lpScale = Float(settings.lpSparsityCoefficient) / Float(b)
         let dAttr = dAttribution
-        for i in 0..<(C * b) {
-            let value = attribution[i] / Float(n) + SchattenPenalty.epsilon
-            dAttr[i] += dMask[i] * (pLp / 2) * pow(value, pLp / 2 - 1) / Float(n)
-        }
+        for i in 0..<(C * b) { dAttr[i] *= lpScale + dMask[i] }
         // Attr[c] = Σ_o act[o] t[c,o]²  ⇒  dt[c,o] = 2 act[o] t[c,o] dAttr[c]
         for c in 0..<C {
             for r in 0..<k { (du + (c * k + r) * b).update(repeating: 0, count: b); (dv + (c * k + r) * b).update(repeating: 0, count: b) }

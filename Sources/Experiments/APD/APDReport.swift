@@ -57,10 +57,7 @@ public struct APDReport: RunReport, Sendable {
         func series(_ name: String, _ value: (APDLossTerms) -> Double) -> LineSeries {
             LineSeries(name: name, x: steps, y: metrics.history.terms.map { value($0[0]) })
         }
-        var curves = [series("param match", \.parameterMatch), series("Schatten", \.schatten), series("total (weighted)", \.total)]
-        if config.decomposition.minimality == .batchTopK { curves.insert(series("top-k reconstruction", \.topKReconstruction), at: 1) }
-        if config.decomposition.minimality == .lpAttributions { curves.insert(series("Lp sparsity", \.lpSparsity), at: 1) }
-        if config.decomposition.activationReconstructionCoefficient > 0 { curves.insert(series("activation reconstruction", \.activationReconstruction), at: 2) }
+        let curves = Self.lossSeries(config.decomposition, series) + [series("total (weighted)", \.total)]
         out.append(ReportFigure(
             name: "loss-curves", heading: "Training curves of each loss term",
             description: "Each APD loss term before its coefficient, averaged over instances, on the training batches. Faithfulness (parameter match) falls fast; the top-k reconstruction and the Schatten penalty trade off for the rest of training.",
@@ -78,9 +75,9 @@ public struct APDReport: RunReport, Sendable {
         page.add(.keyValues([
             ("target", spec.file.map { "read from \($0)" } ?? "trained here: \(spec.training.steps) steps, batch \(spec.training.batchSize), lr \(spec.training.learningRate) (\(spec.training.schedule.shape.rawValue))"),
             ("feature probability", ReportFormat.number(spec.featureProbability)),
-            ("minimality", d.minimality == .batchTopK ? "batch top-k \(d.topK) × batch = \(d.keptPairs) pairs" : "L_p attributions (p = \(d.lpSparsityP), coefficient \(d.lpSparsityCoefficient))"),
+            ("minimality", Self.minimality(d)),
             ("attributions from", d.attributionSource.rawValue),
-            ("coefficients", "param match \(d.parameterMatchCoefficient), top-k reconstruction \(d.topKReconstructionCoefficient), Schatten \(d.schattenCoefficient) (p = \(d.schattenP))"),
+            ("coefficients", Self.coefficients(d)),
             ("optimiser", "Adam lr \(d.learningRate), \(d.schedule.shape.rawValue) after \(ReportFormat.number(d.schedule.warmupFraction * 100)) % warmup, \(ReportFormat.integer(d.steps)) steps of batch \(d.batchSize)"),
             ("seed", "\(d.seed)"),
             ("time", String(format: "target %.1f s, APD %.1f s (%.0f steps/s, %d threads)", metrics.targetTrainingSeconds, metrics.decompositionSeconds, metrics.stepsPerSecond, metrics.threads)),
@@ -89,6 +86,7 @@ public struct APDReport: RunReport, Sendable {
             page.add(.subheading("Settings the paper leaves unstated, and choices"))
             for note in config.notes { page.add(.note(note)) }
         }
+        if let note = Self.variantNote(d) { page.add(.note(note)) }
         page.add(.section("Summary"))
         let s = metrics.summary
         func pm(_ mean: Double?, _ sd: Double?) -> String { mean.map { "\(ReportFormat.number($0, digits: 4)) ± \(ReportFormat.number(sd ?? 0, digits: 2))" } ?? "–" }
@@ -98,11 +96,12 @@ public struct APDReport: RunReport, Sendable {
             ("instances that separate features", "\(s.separatingInstances.count) of \(metrics.instances.count): \(ReportFormat.ranges(s.separatingInstances))"),
             ("MMCS / ML2R, all instances", "\(ReportFormat.number(s.meanMMCS, digits: 4)) / \(ReportFormat.number(s.meanML2R, digits: 4))"),
         ]))
-        page.add(.table(headers: ["instance", "MMCS", "ML2R", "separates", "‖W − ΣAB‖/‖W‖", "target loss", "top-k recon", "Schatten", "param match"],
+        let terms = Self.trainedTerms(d)
+        page.add(.table(headers: ["instance", "MMCS", "ML2R", "separates", "‖W − ΣAB‖/‖W‖", "target loss"] + terms.map(\.short),
                         rows: metrics.instances.map { i in
                             [String(i.index), ReportFormat.number(i.alignment.meanMaxCosineSimilarity, digits: 4), ReportFormat.number(i.alignment.meanL2Ratio, digits: 4),
-                             i.alignment.separatesFeatures ? "yes" : "no", ReportFormat.number(i.relativeParameterError), i.targetLoss.map { ReportFormat.number($0) } ?? "– (read from a file)",
-                             ReportFormat.number(i.finalTerms.topKReconstruction), ReportFormat.number(i.finalTerms.schatten), ReportFormat.number(i.finalTerms.parameterMatch)]
+                             i.alignment.separatesFeatures ? "yes" : "no", ReportFormat.number(i.relativeParameterError), i.targetLoss.map { ReportFormat.number($0) } ?? "– (read from a file)"]
+                                + terms.map { ReportFormat.number(i.finalTerms[keyPath: $0.value]) }
                         },
                         caption: "Loss terms of the last training batch, before their coefficients. metrics.json: instances[]"))
         for item in figures { page.addSection(for: item) }

@@ -70,9 +70,7 @@ public struct GatedAPDReport: RunReport, Sendable {
             ReportFigure(name: "loss-curves", heading: "Training curves of each loss term",
                          description: "Each APD loss term before its coefficient, on the training batches.", caption: "metrics.json: history",
                          figure: LinePlot(title: "\(metrics.experiment): loss terms", xLabel: "step", yLabel: "loss term",
-                                          series: [series("param match", \.parameterMatch), series("top-k reconstruction", \.topKReconstruction),
-                                                   series("activation reconstruction", \.activationReconstruction), series("Schatten", \.schatten)],
-                                          yScale: .log10).figure()),
+                                          series: APDReport.lossSeries(config.decomposition, series), yScale: .log10).figure()),
         ]
     }
 
@@ -82,12 +80,14 @@ public struct GatedAPDReport: RunReport, Sendable {
                               subtitle: "The hand-coded gated-function network (Appendix B.1): \(metrics.functions) functions; C = \(d.components) components of rank \(d.rank)")
         page.add(.section("Settings the paper leaves unstated, and choices"))
         for note in config.notes { page.add(.note(note)) }
+        if let note = APDReport.variantNote(d) { page.add(.note(note)) }
         page.add(.section("Summary"))
         page.add(.keyValues([
             ("best component per function", e.bestComponent.map { "c\($0)" }.joined(separator: ", ")),
             ("purity / coverage", zip(e.bestComponentPurity, e.bestComponentCoverage).map { "\(ReportFormat.number($0, digits: 2)) / \(ReportFormat.number($1, digits: 2))" }.joined(separator: "; ")),
             ("‖W − ΣAB‖/‖W‖ per matrix", metrics.relativeParameterError.map { ReportFormat.number($0) }.joined(separator: ", ")),
-            ("final loss terms", "param match \(ReportFormat.number(metrics.finalTerms.parameterMatch)), top-k recon \(ReportFormat.number(metrics.finalTerms.topKReconstruction)), act recon \(ReportFormat.number(metrics.finalTerms.activationReconstruction)), Schatten \(ReportFormat.number(metrics.finalTerms.schatten))"),
+            ("minimality", APDReport.minimality(config.decomposition)),
+            ("final loss terms", APDReport.finalTerms(metrics.finalTerms, config.decomposition)),
             ("time", String(format: "APD %.1f s", metrics.decompositionSeconds)),
         ]))
         for item in figures { page.addSection(for: item) }

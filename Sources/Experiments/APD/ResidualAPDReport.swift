@@ -61,9 +61,8 @@ public struct ResidualAPDReport: RunReport, Sendable {
             description: "Each APD loss term before its coefficient, on the training batches.",
             caption: "metrics.json: history",
             figure: LinePlot(title: "\(metrics.experiment): loss terms", xLabel: "step", yLabel: "loss term",
-                             series: [series("param match", \.parameterMatch), series("top-k reconstruction", \.topKReconstruction),
-                                      series("activation reconstruction", \.activationReconstruction), series("Schatten", \.schatten),
-                                      series("total (weighted)", \.total)], yScale: .log10).figure()))
+                             series: APDReport.lossSeries(config.decomposition, series) + [series("total (weighted)", \.total)],
+                             yScale: .log10).figure()))
         return out
     }
 
@@ -74,8 +73,8 @@ public struct ResidualAPDReport: RunReport, Sendable {
         page.add(.section("Setup"))
         page.add(.keyValues([
             ("target", config.residualMLP?.file.map { "read from \($0)" } ?? "trained here (\(ReportFormat.number(metrics.targetTrainingSeconds)) s)"),
-            ("minimality", "batch top-k \(d.topK) × batch = \(d.keptPairs) pairs"),
-            ("coefficients", "param match \(d.parameterMatchCoefficient), top-k reconstruction \(d.topKReconstructionCoefficient), activation reconstruction \(d.activationReconstructionCoefficient), Schatten \(d.schattenCoefficient) (p = \(d.schattenP))"),
+            ("minimality", APDReport.minimality(d)),
+            ("coefficients", APDReport.coefficients(d)),
             ("optimiser", "Adam lr \(d.learningRate), \(d.schedule.shape.rawValue) after \(ReportFormat.number(d.schedule.warmupFraction * 100)) % warmup, \(ReportFormat.integer(d.steps)) steps of batch \(d.batchSize); unit-norm A: \(d.unitNormA ? "yes" : "no"); init gain \(d.initialisationGain)"),
             ("time", String(format: "APD %.1f s (%.1f steps/s)", metrics.decompositionSeconds, metrics.stepsPerSecond)),
         ]))
@@ -83,6 +82,7 @@ public struct ResidualAPDReport: RunReport, Sendable {
             page.add(.subheading("Settings the paper leaves unstated, and choices"))
             for note in config.notes { page.add(.note(note)) }
         }
+        if let note = APDReport.variantNote(d) { page.add(.note(note)) }
         page.add(.section("Summary"))
         page.add(.keyValues([
             ("components: dead / one feature / two / more", "\(e.deadComponents) / \(e.oneFeatureComponents) / \(e.twoFeatureComponents) / \(e.manyFeatureComponents) (a component's features: those it is the top-attributed component of)"),
@@ -90,7 +90,7 @@ public struct ResidualAPDReport: RunReport, Sendable {
             ("random half / all ablated / none ablated", "\(ReportFormat.number(metrics.meanRandomMaskLoss)) / \(ReportFormat.number(metrics.meanZeroMaskLoss)) / \(ReportFormat.number(metrics.meanFullLoss))"),
             ("target loss / monosemantic baseline / y' = x", "\(ReportFormat.number(metrics.targetLoss)) / \(ReportFormat.number(metrics.monosemanticBaselineLoss)) / \(ReportFormat.number(metrics.identityBaselineLoss)) (against the labels)"),
             ("‖W − ΣAB‖/‖W‖ per matrix", metrics.relativeParameterError.map { ReportFormat.number($0) }.joined(separator: ", ")),
-            ("final loss terms", "param match \(ReportFormat.number(metrics.finalTerms.parameterMatch)), top-k recon \(ReportFormat.number(metrics.finalTerms.topKReconstruction)), act recon \(ReportFormat.number(metrics.finalTerms.activationReconstruction)), Schatten \(ReportFormat.number(metrics.finalTerms.schatten))"),
+            ("final loss terms", APDReport.finalTerms(metrics.finalTerms, d)),
         ]))
         for item in figures { page.addSection(for: item) }
         return page

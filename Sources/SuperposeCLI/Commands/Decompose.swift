@@ -31,6 +31,8 @@ struct Decompose: ParsableCommand {
     @Option(help: "Coefficient of the Schatten (simplicity) penalty.") var schattenCoefficient: Double?
     @Option(help: "Coefficient of the top-k reconstruction loss.") var topkReconstructionCoefficient: Double?
     @Option(help: "Minimality: batchTopK or lpAttributions (the paper's Appendix A.2.3).") var minimality: String?
+    @Option(help: "Coefficient of the L_p attribution penalty (with --minimality lpAttributions).") var lpCoefficient: Double?
+    @Option(help: "p of the L_p attribution penalty, in (0, 2] (with --minimality lpAttributions).") var lpP: Double?
     @Option(help: "Initial components: kaimingUniform (the reference's residual MLP) or xavierNormal (the reference's TMS).") var initialisation: String?
     @Option(help: "Attributions from the target or from the decomposition.") var attributions: String?
     @Option(help: "APD learning rate.") var lr: Double?
@@ -98,6 +100,8 @@ struct Decompose: ParsableCommand {
             guard let value = APDSettingsMinimality(rawValue: minimality) else { throw ValidationError("minimality must be batchTopK or lpAttributions, got '\(minimality)'") }
             config.decomposition.minimality = value
         }
+        if let lpCoefficient { config.decomposition.lpSparsityCoefficient = lpCoefficient }
+        if let lpP { config.decomposition.lpSparsityP = lpP }
         if let initialisation {
             guard let value = APDSettingsInitialisation(rawValue: initialisation) else {
                 throw ValidationError("initialisation must be kaimingUniform or xavierNormal, got '\(initialisation)'")
