@@ -6,7 +6,9 @@ import ToyModels
 final class ProgressReporter: @unchecked Sendable {
     private let title: String
     private let isTerminal: Bool
-    private let start = Date()
+    /// The first report: rates count from it, since a reporter may be made long before its run
+    /// starts (an APD reporter waits while the target trains).
+    private var first: (step: Int, time: Date)?
     private var lastDraw = Date.distantPast
     private var finished = false
     private let lock = NSLock()
@@ -32,12 +34,15 @@ final class ProgressReporter: @unchecked Sendable {
         guard !finished, done || now.timeIntervalSince(lastDraw) >= interval else { return }
         finished = done
         lastDraw = now
-        let elapsed = now.timeIntervalSince(start)
-        let rate = Double(progress.step) / max(elapsed, 1e-9)
-        let remaining = Double(progress.steps - progress.step) / max(rate, 1e-9)
+        let origin = first ?? (progress.step, now)
+        if first == nil { first = origin }
+        let elapsed = now.timeIntervalSince(origin.time), stepsSince = progress.step - origin.step
         let fraction = Double(progress.step) / Double(progress.steps)
-        let stats = String(format: "step %d/%d  loss %.5f  %.0f steps/s  %@ left",
-                           progress.step, progress.steps, Double(progress.loss), rate, Self.duration(remaining))
+        var stats = String(format: "step %d/%d  loss %.5f", progress.step, progress.steps, Double(progress.loss))
+        if stepsSince > 0 && elapsed > 0 {
+            let rate = Double(stepsSince) / elapsed
+            stats += String(format: "  %.0f steps/s  %@ left", rate, Self.duration(Double(progress.steps - progress.step) / rate))
+        }
         if isTerminal {
             let width = 24
             let filled = Int(fraction * Double(width))
