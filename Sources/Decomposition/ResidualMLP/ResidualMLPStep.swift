@@ -70,6 +70,8 @@ final class ResidualMLPStep: DecompositionStep {
     /// (and every result) does not depend on the thread count.
     static let componentBlocks = 8
     private var componentBlock: Int { (components + Self.componentBlocks - 1) / Self.componentBlocks }
+    /// The decomposed matrices' entries, the parameter match's and Schatten penalty's normaliser.
+    private var decomposedParameterCount: Int { layout.layers.map { $0.inputs * $0.outputs }.reduce(0, +) }
     private let threads: Int
 
     struct AttributionScratch {
@@ -456,7 +458,7 @@ final class ResidualMLPStep: DecompositionStep {
     private func parameterMatchAndSchatten(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>,
                                            schatten: Bool = true) -> (Double, Double) {
         let k = rank
-        let nParameters = layout.layers.map { $0.inputs * $0.outputs }.reduce(0, +)
+        let nParameters = decomposedParameterCount
         let scale = -2 * Float(settings.parameterMatchCoefficient) / Float(nParameters)
         let schattenScale = Float(settings.schattenCoefficient) / (Float(nParameters) * Float(batch))
         var usage = [Float](repeating: 0, count: components)
@@ -517,7 +519,7 @@ final class ResidualMLPStep: DecompositionStep {
     /// on c's mask row and weights, so each component's forward and backward run in one pass.
     private func lpPass(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) -> (Double, Double) {
         let (bs, k) = (batch, rank)
-        let nParameters = layout.layers.map { $0.inputs * $0.outputs }.reduce(0, +)
+        let nParameters = decomposedParameterCount
         let schattenScale = Float(settings.schattenCoefficient) / (Float(nParameters) * Float(bs))
         let lpScale = Float(settings.lpSparsityCoefficient) / Float(bs)
         let activeInputs = sparseInputs()
