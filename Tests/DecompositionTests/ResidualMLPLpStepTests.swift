@@ -27,13 +27,7 @@ struct SmallResidualLpProblem {
         settings.activationReconstructionCoefficient = 1  // not a term of this variant: must stay out of the loss
         settings.threads = 2
         var generator = RandomGenerator(seed: seed)
-        func matrix(_ rows: Int, _ columns: Int) -> Tensor { .normal([rows, columns], standardDeviation: 0.6, using: &generator) }
-        let d = 8
-        let layers = widths.map { h in
-            ResidualMLP.Layer(inWeight: matrix(d, h), inBias: .normal([h], standardDeviation: 0.3, using: &generator),
-                              outWeight: matrix(h, d), outBias: .normal([d], standardDeviation: 0.3, using: &generator))
-        }
-        model = ResidualMLP(embedding: matrix(inputs, d), unembedding: matrix(d, inputs), layers: layers)
+        model = .random(inputs: inputs, embedding: 8, widths: widths, using: &generator)
         target = ResidualMLPTarget(model: model, distribution: FeatureDistribution(instanceProbabilities: [1], featureCount: inputs))
         x = (0..<(settings.batchSize * inputs)).map { _ in
             let value = generator.nextUniform(in: -1, 1)

@@ -22,13 +22,7 @@ struct SmallResidualProblem {
         settings.schattenP = 0.9
         settings.threads = 2
         var generator = RandomGenerator(seed: seed)
-        func matrix(_ rows: Int, _ columns: Int) -> Tensor { .normal([rows, columns], standardDeviation: 0.6, using: &generator) }
-        let (d, h) = (6, 3)
-        let layers = (0..<2).map { _ in
-            ResidualMLP.Layer(inWeight: matrix(d, h), inBias: .normal([h], standardDeviation: 0.3, using: &generator),
-                              outWeight: matrix(h, d), outBias: .normal([d], standardDeviation: 0.3, using: &generator))
-        }
-        model = ResidualMLP(embedding: matrix(inputs, d), unembedding: matrix(d, inputs), layers: layers)
+        model = .random(inputs: inputs, embedding: 6, widths: [3, 3], using: &generator)
         target = ResidualMLPTarget(model: model, distribution: FeatureDistribution(instanceProbabilities: [1], featureCount: inputs))
         x = (0..<(settings.batchSize * inputs)).map { _ in generator.nextUniform(in: -1, 1) }
         let layout = ComponentLayout(layers: target.layers, components: settings.components, rank: settings.rank)
