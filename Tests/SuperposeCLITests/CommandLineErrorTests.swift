@@ -7,7 +7,11 @@ final class CommandLineErrorTests: CommandLineTestCase {
     func testInvalidSizes() throws {
         try assertOneLineError(["tms", "--n", "0", "--m", "2", "--quiet"], mentions: "n (features) must be at least 1")
         try assertOneLineError(["tms", "--n", "5", "--m=-3", "--quiet"], mentions: "m (hidden dimensions) must be at least 1")
-        try assertOneLineError(["tms", "--n", "5", "--m", "-3", "--quiet"], mentions: "m")
+        try assertOneLineError(["tms", "--n", "5", "--m", "-3", "--quiet"], mentions: "m (hidden dimensions) must be at least 1, got -3")
+        try assertOneLineError(["tms", "--preset", "T1", "--steps", "-5", "--quiet"], mentions: "steps must be at least 1, got -5")
+        try assertOneLineError(["tms", "--preset", "T1", "--seed", "-1", "--quiet"], mentions: "'-1' is invalid for '--seed")
+        try assertOneLineError(["apd", "--topk", "-1", "--quiet"], mentions: "topk must be positive, got -1")
+        try assertOneLineError(["phase", "--grid", "-4", "--quiet"], mentions: "-4")
         try assertOneLineError(["tms", "--preset", "T1", "--steps", "0", "--quiet"], mentions: "steps must be at least 1")
         try assertOneLineError(["tms", "--preset", "T1", "--feature-probability", "1.5", "--quiet"], mentions: "[0, 1]")
         try assertOneLineError(["tms", "--n", "9223372036854775807", "--m", "2", "--quiet"], mentions: "model too large")

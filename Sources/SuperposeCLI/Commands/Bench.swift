@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernel and training speed; prints one JSON object per line.")
 
-    @Option(help: "Seconds to spend on each measurement (at least).") var seconds: Double = 0.5
+    @Option(parsing: .unconditional, help: "Seconds to spend on each measurement (at least).") var seconds: Double = 0.5
     @Option(help: "Which groups to run: all, matmul, train, interference, apd.") var only: String = "all"
 
     func run() throws {

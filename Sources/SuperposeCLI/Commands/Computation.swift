@@ -20,9 +20,9 @@ struct AbsoluteValue: ParsableCommand {
 
     @Option(help: "Preset to start from: \(AbsoluteValuePreset.allCases.map(\.rawValue).joined(separator: ", ")).") var preset: String?
     @Option(help: "JSON config file to start from (e.g. a run's config.json).") var config: String?
-    @Option(name: .customLong("n"), help: "Number of features n.") var features: Int?
-    @Option(name: .customLong("m"), help: "Number of hidden ReLU neurons m.") var neurons: Int?
-    @Option(help: "Number of instances trained side by side.") var instances: Int?
+    @Option(name: .customLong("n"), parsing: .unconditional, help: "Number of features n.") var features: Int?
+    @Option(name: .customLong("m"), parsing: .unconditional, help: "Number of hidden ReLU neurons m.") var neurons: Int?
+    @Option(parsing: .unconditional, help: "Number of instances trained side by side.") var instances: Int?
     @OptionGroup var training: TrainingOptions
     @Option(help: "Importance law: 'uniform', 'geometric:R' (I_i = R^i) or a comma-separated list.") var importance: String?
     @Option(help: "Feature probabilities: 'P' for all instances, 'log:DENSEST:SPARSEST', or a comma-separated list per instance (sets --instances).")

@@ -21,24 +21,24 @@ struct Decompose: ParsableCommand {
     @Option(help: "A JSON config (e.g. a run's config.json) to run instead of a preset.") var config: String?
     @Option(help: "A model to decompose instead of training one: a TMS run's model.safetensors (W: [instance, m, n], b_final: [instance, n]) or a residual MLP with the reference's PyTorch names (W_E, W_U, layers.{i}.mlp_in.weight, ...).")
     var target: String?
-    @Option(help: "Feature probability of the target's data (with --target).") var featureProbability: Float?
-    @Option(help: "Instances of the target to train.") var instances: Int?
-    @Option(help: "APD steps.") var steps: Int?
-    @Option(help: "APD batch size.") var batch: Int?
-    @Option(help: "Components C.") var components: Int?
-    @Option(help: "Inner rank of each component.") var rank: Int?
-    @Option(help: "Batch top-k, as a fraction of the batch size.") var topk: Double?
-    @Option(help: "Coefficient of the Schatten (simplicity) penalty.") var schattenCoefficient: Double?
-    @Option(help: "Coefficient of the top-k reconstruction loss.") var topkReconstructionCoefficient: Double?
+    @Option(parsing: .unconditional, help: "Feature probability of the target's data (with --target).") var featureProbability: Float?
+    @Option(parsing: .unconditional, help: "Instances of the target to train.") var instances: Int?
+    @Option(parsing: .unconditional, help: "APD steps.") var steps: Int?
+    @Option(parsing: .unconditional, help: "APD batch size.") var batch: Int?
+    @Option(parsing: .unconditional, help: "Components C.") var components: Int?
+    @Option(parsing: .unconditional, help: "Inner rank of each component.") var rank: Int?
+    @Option(parsing: .unconditional, help: "Batch top-k, as a fraction of the batch size.") var topk: Double?
+    @Option(parsing: .unconditional, help: "Coefficient of the Schatten (simplicity) penalty.") var schattenCoefficient: Double?
+    @Option(parsing: .unconditional, help: "Coefficient of the top-k reconstruction loss.") var topkReconstructionCoefficient: Double?
     @Option(help: "Minimality: batchTopK or lpAttributions (the paper's Appendix A.2.3).") var minimality: String?
-    @Option(help: "Coefficient of the L_p attribution penalty (with --minimality lpAttributions).") var lpCoefficient: Double?
-    @Option(help: "p of the L_p attribution penalty, in (0, 2] (with --minimality lpAttributions).") var lpP: Double?
+    @Option(parsing: .unconditional, help: "Coefficient of the L_p attribution penalty (with --minimality lpAttributions).") var lpCoefficient: Double?
+    @Option(parsing: .unconditional, help: "p of the L_p attribution penalty, in (0, 2] (with --minimality lpAttributions).") var lpP: Double?
     @Option(help: "Initial components: kaimingUniform (the reference's residual MLP) or xavierNormal (the reference's TMS).") var initialisation: String?
     @Option(help: "Attributions from the target or from the decomposition.") var attributions: String?
-    @Option(help: "APD learning rate.") var lr: Double?
-    @Option(help: "AdamW weight decay of the components (the reference: 0).") var weightDecay: Double?
-    @Option(help: "Seed of the decomposition (and of the target's training).") var seed: UInt64?
-    @Option(help: "Threads (0: one per core).") var threads: Int?
+    @Option(parsing: .unconditional, help: "APD learning rate.") var lr: Double?
+    @Option(parsing: .unconditional, help: "AdamW weight decay of the components (the reference: 0).") var weightDecay: Double?
+    @Option(parsing: .unconditional, help: "Seed of the decomposition (and of the target's training).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Threads (0: one per core).") var threads: Int?
     @Option(name: .shortAndLong, help: "Folder to put the run folder in.") var output: String = "runs"
     @Flag(help: "No progress output.") var quiet = false
 

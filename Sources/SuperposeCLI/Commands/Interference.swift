@@ -28,18 +28,18 @@ struct Interference: ParsableCommand {
     @Option(help: "Preset: I1, I2, or an appendix preset; with --model, the analysis settings to use.") var preset: String = "I1"
     @Option(help: "A JSON config to re-run (a run's config.json); the options below override it.") var config: String?
     @Option(help: "A saved model.safetensors to analyse instead of training.") var model: String?
-    @Option(help: "Feature density of the training and evaluation data.") var density: Float?
-    @Option(help: "Importance I_i = R^i over the features (I1's preset: 0.99); 1 makes every feature weigh the same.") var importanceRatio: Double?
-    @Option(help: "I2: probability that an entry inside a block of A is nonzero (the note: 0.1; its text also says 0.5).") var blockDensity: Float?
+    @Option(parsing: .unconditional, help: "Feature density of the training and evaluation data.") var density: Float?
+    @Option(parsing: .unconditional, help: "Importance I_i = R^i over the features (I1's preset: 0.99); 1 makes every feature weigh the same.") var importanceRatio: Double?
+    @Option(parsing: .unconditional, help: "I2: probability that an entry inside a block of A is nonzero (the note: 0.1; its text also says 0.5).") var blockDensity: Float?
     @Flag(help: "I2: train only with W_down frozen as a random unit-norm projection.") var frozenDown = false
-    @Option(help: "Training steps of the first variant (I1: undertrained; I2: every variant).") var steps: Int?
-    @Option(help: "Training steps of the converged model (the second variant).") var convergedSteps: Int?
-    @Option(help: "Seed of the first model; the second uses seed + 1.") var seed: UInt64?
-    @Option(help: "Evaluation samples for ΔL and the heuristics.") var evaluationSamples: Int?
-    @Option(help: "Definition 2's threshold ε: a weight is real iff ΔL > ε.") var epsilon: Double?
-    @Option(help: "Learned mask: λ in L(U ⊙ M) + λ Σ M (default 1e-4). Any mask or IG option also turns both scores on where the preset skips them.") var maskPenalty: Double?
-    @Option(help: "Learned mask: Adam steps (default 600).") var maskSteps: Int?
-    @Option(help: "Integrated gradients: trapezoid intervals from U = 0 to U (default 32).") var igSteps: Int?
+    @Option(parsing: .unconditional, help: "Training steps of the first variant (I1: undertrained; I2: every variant).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Training steps of the converged model (the second variant).") var convergedSteps: Int?
+    @Option(parsing: .unconditional, help: "Seed of the first model; the second uses seed + 1.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Evaluation samples for ΔL and the heuristics.") var evaluationSamples: Int?
+    @Option(parsing: .unconditional, help: "Definition 2's threshold ε: a weight is real iff ΔL > ε.") var epsilon: Double?
+    @Option(parsing: .unconditional, help: "Learned mask: λ in L(U ⊙ M) + λ Σ M (default 1e-4). Any mask or IG option also turns both scores on where the preset skips them.") var maskPenalty: Double?
+    @Option(parsing: .unconditional, help: "Learned mask: Adam steps (default 600).") var maskSteps: Int?
+    @Option(parsing: .unconditional, help: "Integrated gradients: trapezoid intervals from U = 0 to U (default 32).") var igSteps: Int?
     @Option(name: .shortAndLong, help: "Folder to put the run folder in.") var output: String = "runs"
     @Flag(help: "No progress output.") var quiet = false
 

@@ -16,11 +16,11 @@ struct Phase: ParsableCommand {
         """)
 
     @Option(help: "Preset: 2-1 (n=2, m=1) or 3-2 (n=3, m=2).") var preset: String = "2-1"
-    @Option(help: "Cells per axis (at least 2).") var grid: Int?
-    @Option(help: "Training steps.") var steps: Int?
-    @Option(help: "Independently initialised models per cell; the lowest evaluation loss is kept.") var restarts: Int?
-    @Option(help: "Random seed.") var seed: UInt64?
-    @Option(help: "Threads (0: one per core). Results do not depend on it.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Cells per axis (at least 2).") var grid: Int?
+    @Option(parsing: .unconditional, help: "Training steps.") var steps: Int?
+    @Option(parsing: .unconditional, help: "Independently initialised models per cell; the lowest evaluation loss is kept.") var restarts: Int?
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Threads (0: one per core). Results do not depend on it.") var threads: Int?
     @Option(name: .shortAndLong, help: "Folder to put the run folder in.") var output: String = "runs"
     @Flag(help: "No progress output.") var quiet = false
 

@@ -8,7 +8,7 @@ struct Showcase: ParsableCommand {
         abstract: "Train T1 (5→2) and T2 (20→5) at the reference settings and write their run folders and reports.")
 
     @Option(name: .shortAndLong, help: "Folder to put the run folders in.") var output: String = "runs"
-    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 0
     @Flag(help: "No progress output.") var quiet = false
 
     func run() throws {

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 
 /// The `superpose` command line.
+///
+/// Every numeric option is declared with `parsing: .unconditional`, so that a negative value such as
+/// `--m -3` reaches the settings' validation ("must be at least 1, got -3") instead of being read as
+/// the next option and reported as a missing value.
 public struct Superpose: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "superpose",

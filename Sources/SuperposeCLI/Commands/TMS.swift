@@ -17,9 +17,9 @@ struct TMS: ParsableCommand {
 
     @Option(help: "Preset to start from: T1, T2, T3, T4, T6-correlated or T6-anticorrelated.") var preset: String?
     @Option(help: "JSON config file to start from (e.g. a run's config.json).") var config: String?
-    @Option(name: .customLong("n"), help: "Number of features n.") var features: Int?
-    @Option(name: .customLong("m"), help: "Number of hidden dimensions m.") var hidden: Int?
-    @Option(help: "Number of instances trained side by side.") var instances: Int?
+    @Option(name: .customLong("n"), parsing: .unconditional, help: "Number of features n.") var features: Int?
+    @Option(name: .customLong("m"), parsing: .unconditional, help: "Number of hidden dimensions m.") var hidden: Int?
+    @Option(parsing: .unconditional, help: "Number of instances trained side by side.") var instances: Int?
     @Option(help: "Model: reluOutput or linear.") var kind: String?
     @OptionGroup var training: TrainingOptions
     @Option(help: "Importance law: 'uniform', 'geometric:R' (I_i = R^i) or a comma-separated list.") var importance: String?

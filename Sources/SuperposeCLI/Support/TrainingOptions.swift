@@ -6,13 +6,13 @@ import ToyModels
 /// The training options `tms` and `abs` share. Each one given overrides the preset's or config
 /// file's setting; one left out keeps it.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Training steps.") var steps: Int?
-    @Option(help: "Batch size.") var batch: Int?
-    @Option(help: "Learning rate.") var lr: Double?
-    @Option(help: "AdamW weight decay.") var weightDecay: Double?
+    @Option(parsing: .unconditional, help: "Training steps.") var steps: Int?
+    @Option(parsing: .unconditional, help: "Batch size.") var batch: Int?
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Double?
+    @Option(parsing: .unconditional, help: "AdamW weight decay.") var weightDecay: Double?
     @Option(help: "Learning-rate schedule: constant, linear or cosine.") var schedule: String?
-    @Option(help: "Random seed.") var seed: UInt64?
-    @Option(help: "Threads (0: one per core). Results do not depend on it.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Threads (0: one per core). Results do not depend on it.") var threads: Int?
 
     func apply(to settings: inout TrainingSettings) throws {
         if let steps { settings.steps = steps }
