@@ -23,6 +23,9 @@ extension CommandLineErrorTests {
                                mentions: "the Lp sparsity coefficient must be a non-negative number")
         try assertOneLineError(["apd", "--preset", "resid-mlp-1", "--attributions", "decomposition", "--quiet"],
                                mentions: "supports the target's attributions only")
+        try assertOneLineError(["apd", "--preset", "resid-mlp-1", "--instances", "2", "--quiet"], mentions: "--instances applies to TMS targets only")
+        try assertOneLineError(["apd", "--preset", "gated", "--feature-probability", "0.1", "--quiet"],
+                               mentions: "--feature-probability applies to TMS and residual-MLP targets")
     }
 
     func testAPDRejectsBadTargetFiles() throws {

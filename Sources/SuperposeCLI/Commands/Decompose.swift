@@ -87,8 +87,17 @@ struct Decompose: ParsableCommand {
                 config.target?.file = target
             }
         }
-        if let featureProbability { config.target?.featureProbability = featureProbability; config.residualMLP?.task.featureProbability = featureProbability }
-        if let instances { config.target?.instances = instances }
+        if let featureProbability {
+            guard config.target != nil || config.residualMLP != nil else {
+                throw ValidationError("--feature-probability applies to TMS and residual-MLP targets, not to \(config.name)")
+            }
+            config.target?.featureProbability = featureProbability
+            config.residualMLP?.task.featureProbability = featureProbability
+        }
+        if let instances {
+            guard config.target != nil else { throw ValidationError("--instances applies to TMS targets only, not to \(config.name)") }
+            config.target?.instances = instances
+        }
         if let steps { config.decomposition.steps = steps }
         if let batch { config.decomposition.batchSize = batch }
         if let components { config.decomposition.components = components }
