@@ -16,6 +16,6 @@ final class APDExperimentTests: XCTestCase {
         let config = try JSONCoding.decode(APDConfig.self, from: outcome.folder.configURL)
         XCTAssertEqual(config, APDPreset.gatedFunctions.config)
         let metrics = try JSONCoding.decode(GatedAPDMetrics.self, from: outcome.folder.metricsURL)
-        XCTAssertFalse(try GatedAPDReport(config: config, metrics: metrics).page().html.isEmpty)
+        XCTAssertFalse(GatedAPDReport(config: config, metrics: metrics).page().html.isEmpty)
     }
 }

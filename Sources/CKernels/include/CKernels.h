@@ -8,6 +8,7 @@
 #include "ck_toy_model.h"
 #include "ck_adam.h"
 #include "ck_vectors.h"
+#include "ck_apd.h"
 
 #ifdef __cplusplus
 extern "C" {

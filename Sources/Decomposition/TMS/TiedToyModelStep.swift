@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The APD step of one `TiedToyModelTarget` instance, hand-differentiated.
@@ -23,6 +24,8 @@ final class TiedToyModelStep: DecompositionStep {
     // Feature-major buffers, each row `batch` long.
     private let x, targetHidden, targetOutput, targetActive, hidden2, output2, active2: UnsafeMutablePointer<Float>
     private let p, q, attribution, mask, used, h, out, gz, dv, dh, du, row: UnsafeMutablePointer<Float>
+    private let keptP: UnsafeMutablePointer<Float>  // [C, rank]: P of one sample's kept components
+    private let targetBySample: UnsafeMutablePointer<Float>  // [batch, n]: the target's output, sample-major
     private let summed, projected, dProjected, dMask, dAttribution: UnsafeMutablePointer<Float>
     private let target, bias: UnsafeMutablePointer<Float>  // [n, m] and [n]
 
@@ -38,7 +41,8 @@ final class TiedToyModelStep: DecompositionStep {
         p = scratch.buffer(ck * b); q = scratch.buffer(ck * b); attribution = scratch.buffer(settings.components * b)
         mask = scratch.buffer(settings.components * b); used = scratch.buffer(ck * b); h = scratch.buffer(m * b)
         out = scratch.buffer(n * b); gz = scratch.buffer(n * b); dv = scratch.buffer(ck * b)
-        dh = scratch.buffer(m * b); du = scratch.buffer(ck * b); row = scratch.buffer(b)
+        dh = scratch.buffer(m * b); du = scratch.buffer(ck * b); row = scratch.buffer(b); keptP = scratch.buffer(ck)
+        targetBySample = scratch.buffer(n * b)
         summed = scratch.buffer(n * m); projected = scratch.buffer(ck * n); dProjected = scratch.buffer(ck * n)
         dMask = scratch.buffer(settings.components * b); dAttribution = scratch.buffer(settings.components * b)
         target = scratch.buffer(n * m); target.update(from: weight, count: n * m)
@@ -91,32 +95,18 @@ final class TiedToyModelStep: DecompositionStep {
             attributionWeight = UnsafePointer(target)
         }
 
-        // P[c,k] = x A_c[:,k],  Q[c,k] = h B_c[k,:]ᵀ,  projected[c,k,o] = (B_c Wᵀ)[k,o]
-        for c in 0..<C { for r in 0..<k {
-            let pr = p + (c * k + r) * b, qr = q + (c * k + r) * b
-            pr.update(repeating: 0, count: b); qr.update(repeating: 0, count: b)
-            for i in 0..<n { BatchVectors.axpy(a[(c * n + i) * k + r], x + i * b, pr, b) }
-            for j in 0..<m { BatchVectors.axpy(bm[(c * k + r) * m + j], hiddenA + j * b, qr, b) }
-            for o in 0..<n {
-                var s: Float = 0
-                for j in 0..<m { s += bm[(c * k + r) * m + j] * attributionWeight[o * m + j] }
-                projected[(c * k + r) * n + o] = s
-            }
-        } }
-        // Attr[c,b] = Σ_o active[o] t[c,o]², t[c,o] = Σ_k P[c,k] projected[c,k,o] + Q[c,k] A[c,o,k]
-        attribution.update(repeating: 0, count: C * b)
-        for c in 0..<C {
-            let attr = attribution + c * b
-            for o in 0..<n {
-                row.update(repeating: 0, count: b)
-                for r in 0..<k {
-                    BatchVectors.axpy(projected[(c * k + r) * n + o], p + (c * k + r) * b, row, b)
-                    BatchVectors.axpy(a[(c * n + o) * k + r], q + (c * k + r) * b, row, b)
-                }
-                let act = activeA + o * b
-                for t in 0..<b { attr[t] += act[t] * row[t] * row[t] }
-            }
-        }
+        // projected[c,k,o] = (B_c Wᵀ)[k,o]
+        for c in 0..<C { for r in 0..<k { for o in 0..<n {
+            var s: Float = 0
+            for j in 0..<m { s += bm[(c * k + r) * m + j] * attributionWeight[o * m + j] }
+            projected[(c * k + r) * n + o] = s
+        } } }
+        // P[c,k] = x A_c[:,k],  Q[c,k] = h B_c[k,:]ᵀ  and
+        // Attr[c,b] = Σ_o active[o] t[c,o]²,  t[c,o] = Σ_k P[c,k] projected[c,k,o] + Q[c,k] A[c,o,k]
+        // Only the L_p penalty's backward pass needs P and Q for every pair; top-k's sparse pass
+        // recomputes P for the pairs it keeps.
+        let keepsPQ = settings.minimality == .lpAttributions
+        ck_apd_tied_attributions(b, n, m, k, C, x, hiddenA, activeA, a, bm, projected, keepsPQ ? p : nil, keepsPQ ? q : nil, attribution)
 
         return (hiddenA, activeA, attributionWeight)
     }
@@ -134,7 +124,7 @@ final class TiedToyModelStep: DecompositionStep {
         switch settings.minimality {
         case .batchTopK:
             topK.select(scores: attribution, count: C * b, keep: settings.keptPairs, mask: mask)
-            terms.topKReconstruction = sparseForwardAndBackward(a: a, bm: bm, ga: ga, gb: gb)
+            terms.topKReconstruction = sparseForwardAndBackward(input: input, a: a, bm: bm, ga: ga, gb: gb)
         case .lpAttributions:
             terms.lpSparsity = lpPenalty()
         }
@@ -181,55 +171,74 @@ final class TiedToyModelStep: DecompositionStep {
     /// sample over the kept components only:
     ///
     ///     h = Σ_c P[c] B_c,  v_c = h B_cᵀ,  z = Σ_c v_c A_cᵀ + bias,  out = ReLU(z)
-    private func sparseForwardAndBackward(a: UnsafePointer<Float>, bm: UnsafePointer<Float>,
+    /// `input` is x sample-major (`[batch, n]`): a sample's features are contiguous there.
+    private func sparseForwardAndBackward(input: UnsafePointer<Float>, a: UnsafePointer<Float>, bm: UnsafePointer<Float>,
                                           ga: UnsafeMutablePointer<Float>, gb: UnsafeMutablePointer<Float>) -> Double {
         let (b, C, k) = (batch, components, rank)
         let scale = Float(settings.topKReconstructionCoefficient) * 2 / Float(b * n)
         var loss = 0.0
-        var kept: [Int] = []
-        kept.reserveCapacity(C)
-        // Per-sample scratch: hidden [m], its gradient [m], z and its gradient [n], and per kept
-        // component v_c and ∂/∂v_c [k] (in `used` and `dv`, whose batch-sized rows are free here).
-        let hidden = h, dHidden = dh, z = out, dz = gz, inner = used, dInner = dv, dU = du
+        // Each sample's kept components in order, from one pass down mask's rows ([C, batch]).
+        var starts = [Int](repeating: 0, count: b + 1)
+        for c in 0..<C { for sample in 0..<b where mask[c * b + sample] != 0 { starts[sample + 1] += 1 } }
+        for sample in 0..<b { starts[sample + 1] += starts[sample] }
+        var keptComponents = [Int](repeating: 0, count: starts[b]), filled = starts
+        for c in 0..<C { for sample in 0..<b where mask[c * b + sample] != 0 { keptComponents[filled[sample]] = c; filled[sample] += 1 } }
+        BatchVectors.transpose(targetOutput, rows: n, columns: b, into: targetBySample)
+        var present: [Int] = []
+        present.reserveCapacity(n)
+        // Per-sample scratch: hidden [m], its gradient [m], ∂/∂z [n], and per kept component v_c and
+        // ∂/∂v_c [k] (`used` and `dv` are free here and large enough).
+        let hidden = h, dHidden = dh, dz = gz, inner = used, dInner = dv
         for sample in 0..<b {
-            kept.removeAll(keepingCapacity: true)
-            for c in 0..<C where mask[c * b + sample] != 0 { kept.append(c) }
+            let kept = keptComponents[starts[sample]..<starts[sample + 1]]
+            // dA's P-term adds x_i · d, nothing where x_i = 0: only the present features are visited.
+            let features = input + sample * n
+            present.removeAll(keepingCapacity: true)
+            for i in 0..<n where features[i] != 0 { present.append(i) }
+            // P[c] = x A_c over the present features, in order: the same sums as the attributions'.
+            for (slot, c) in kept.enumerated() { for r in 0..<k {
+                var s: Float = 0
+                for i in present { s += a[(c * n + i) * k + r] * features[i] }
+                keptP[slot * k + r] = s
+            } }
             hidden.update(repeating: 0, count: m)
-            for c in kept { for r in 0..<k {
-                let pr = p[(c * k + r) * b + sample], row = bm + (c * k + r) * m
+            for (slot, c) in kept.enumerated() { for r in 0..<k {
+                let pr = keptP[slot * k + r], row = bm + (c * k + r) * m
                 for j in 0..<m { hidden[j] += pr * row[j] }
             } }
-            for o in 0..<n { z[o] = bias[o] }
             for (slot, c) in kept.enumerated() { for r in 0..<k {
                 let row = bm + (c * k + r) * m
                 var s: Float = 0
                 for j in 0..<m { s += row[j] * hidden[j] }
                 inner[slot * k + r] = s
-                for o in 0..<n { z[o] += a[(c * n + o) * k + r] * s }
             } }
+            let target = targetBySample + sample * n
             for o in 0..<n {
-                let e = max(z[o], 0) - targetOutput[o * b + sample]
+                var zo = bias[o]
+                for (slot, c) in kept.enumerated() { for r in 0..<k { zo += a[(c * n + o) * k + r] * inner[slot * k + r] } }
+                let e = max(zo, 0) - target[o]
                 loss += Double(e * e)
-                dz[o] = z[o] > 0 ? scale * e : 0
+                dz[o] = zo > 0 ? scale * e : 0
             }
-            // Backward through z = Σ v A + bias, then v = h Bᵀ, then h = Σ P B and P = x A.
+            // Backward through z = Σ v A + bias (only outputs with dz ≠ 0 add anything), then
+            // v = h Bᵀ, then h = Σ P B and P = x A.
+            dInner.update(repeating: 0, count: kept.count * k)
+            for o in 0..<n where dz[o] != 0 {
+                for (slot, c) in kept.enumerated() { for r in 0..<k {
+                    ga[(c * n + o) * k + r] += dz[o] * inner[slot * k + r]
+                    dInner[slot * k + r] += a[(c * n + o) * k + r] * dz[o]
+                } }
+            }
             dHidden.update(repeating: 0, count: m)
             for (slot, c) in kept.enumerated() { for r in 0..<k {
-                var dvr: Float = 0
-                for o in 0..<n {
-                    ga[(c * n + o) * k + r] += dz[o] * inner[slot * k + r]
-                    dvr += a[(c * n + o) * k + r] * dz[o]
-                }
-                dInner[slot * k + r] = dvr
-                let row = bm + (c * k + r) * m, grow = gb + (c * k + r) * m
+                let dvr = dInner[slot * k + r], row = bm + (c * k + r) * m, grow = gb + (c * k + r) * m
                 for j in 0..<m { grow[j] += dvr * hidden[j]; dHidden[j] += row[j] * dvr }
             } }
-            for c in kept { for r in 0..<k {
-                let pr = p[(c * k + r) * b + sample], row = bm + (c * k + r) * m, grow = gb + (c * k + r) * m
+            for (slot, c) in kept.enumerated() { for r in 0..<k {
+                let pr = keptP[slot * k + r], row = bm + (c * k + r) * m, grow = gb + (c * k + r) * m
                 var d: Float = 0
                 for j in 0..<m { grow[j] += pr * dHidden[j]; d += row[j] * dHidden[j] }
-                dU[r] = d
-                for i in 0..<n { ga[(c * n + i) * k + r] += x[i * b + sample] * d }
+                for i in present { ga[(c * n + i) * k + r] += features[i] * d }
             } }
         }
         return loss / Double(b * n)
