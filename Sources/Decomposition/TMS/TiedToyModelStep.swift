@@ -25,6 +25,7 @@ final class TiedToyModelStep: DecompositionStep {
     private let x, targetHidden, targetOutput, targetActive, hidden2, output2, active2: UnsafeMutablePointer<Float>
     private let p, q, attribution, mask, used, h, out, gz, dv, dh, du, row: UnsafeMutablePointer<Float>
     private let keptP: UnsafeMutablePointer<Float>  // [C, rank]: P of one sample's kept components
+    private let keptStarts, keptComponents, presentFeatures: UnsafeMutablePointer<Int>  // [batch + 1], [C · batch], [n]
     private let targetBySample: UnsafeMutablePointer<Float>  // [batch, n]: the target's output, sample-major
     private let summed, projected, dProjected, dMask, dAttribution: UnsafeMutablePointer<Float>
     private let target, bias: UnsafeMutablePointer<Float>  // [n, m] and [n]
@@ -43,6 +44,7 @@ final class TiedToyModelStep: DecompositionStep {
         out = scratch.buffer(n * b); gz = scratch.buffer(n * b); dv = scratch.buffer(ck * b)
         dh = scratch.buffer(m * b); du = scratch.buffer(ck * b); row = scratch.buffer(b); keptP = scratch.buffer(ck)
         targetBySample = scratch.buffer(n * b)
+        keptStarts = scratch.indices(b + 1); keptComponents = scratch.indices(settings.components * b); presentFeatures = scratch.indices(n)
         summed = scratch.buffer(n * m); projected = scratch.buffer(ck * n); dProjected = scratch.buffer(ck * n)
         dMask = scratch.buffer(settings.components * b); dAttribution = scratch.buffer(settings.components * b)
         target = scratch.buffer(n * m); target.update(from: weight, count: n * m)
@@ -168,77 +170,79 @@ final class TiedToyModelStep: DecompositionStep {
     /// target's output, and that loss's gradient (scaled by its coefficient) added to ga, gb.
     ///
     /// Batch top-k keeps a few percent of the (sample, component) pairs, so this runs sample by
-    /// sample over the kept components only:
+    /// sample over the kept components only, and over the sample's present features and the
+    /// outputs with a nonzero gradient only (the others add exact zeros):
     ///
-    ///     h = Σ_c P[c] B_c,  v_c = h B_cᵀ,  z = Σ_c v_c A_cᵀ + bias,  out = ReLU(z)
-    /// `input` is x sample-major (`[batch, n]`): a sample's features are contiguous there.
+    ///     P_c = x A_c,  h = Σ_c P_c B_c,  v_c = h B_cᵀ,  z = Σ_c v_c A_cᵀ + bias,  out = ReLU(z)
+    ///
+    /// `input` is x sample-major (`[batch, n]`), where a sample's features are contiguous.
     private func sparseForwardAndBackward(input: UnsafePointer<Float>, a: UnsafePointer<Float>, bm: UnsafePointer<Float>,
                                           ga: UnsafeMutablePointer<Float>, gb: UnsafeMutablePointer<Float>) -> Double {
         let (b, C, k) = (batch, components, rank)
         let scale = Float(settings.topKReconstructionCoefficient) * 2 / Float(b * n)
         var loss = 0.0
-        // Each sample's kept components in order, from one pass down mask's rows ([C, batch]).
-        var starts = [Int](repeating: 0, count: b + 1)
+        // Sample s keeps the components kept[starts[s] ..< starts[s + 1]], in order: counted, then
+        // filled, in passes down mask's rows ([C, batch]).
+        let starts = keptStarts, kept = keptComponents
+        starts.update(repeating: 0, count: b + 1)
         for c in 0..<C { for sample in 0..<b where mask[c * b + sample] != 0 { starts[sample + 1] += 1 } }
         for sample in 0..<b { starts[sample + 1] += starts[sample] }
-        var keptComponents = [Int](repeating: 0, count: starts[b]), filled = starts
-        for c in 0..<C { for sample in 0..<b where mask[c * b + sample] != 0 { keptComponents[filled[sample]] = c; filled[sample] += 1 } }
+        for c in 0..<C { for sample in 0..<b where mask[c * b + sample] != 0 { kept[starts[sample]] = c; starts[sample] += 1 } }
+        for sample in stride(from: b, to: 0, by: -1) { starts[sample] = starts[sample - 1] }
+        starts[0] = 0
         BatchVectors.transpose(targetOutput, rows: n, columns: b, into: targetBySample)
-        var present: [Int] = []
-        present.reserveCapacity(n)
-        // Per-sample scratch: hidden [m], its gradient [m], ∂/∂z [n], and per kept component v_c and
-        // ∂/∂v_c [k] (`used` and `dv` are free here and large enough).
-        let hidden = h, dHidden = dh, dz = gz, inner = used, dInner = dv
+        // Per-sample scratch: the present features, hidden [m], its gradient [m], ∂/∂z [n], and per
+        // kept component P_c, v_c and ∂/∂v_c [k] (`used` and `dv` are free here and large enough).
+        let present = presentFeatures, hidden = h, dHidden = dh, dz = gz, inner = used, dInner = dv
         for sample in 0..<b {
-            let kept = keptComponents[starts[sample]..<starts[sample + 1]]
-            // dA's P-term adds x_i · d, nothing where x_i = 0: only the present features are visited.
-            let features = input + sample * n
-            present.removeAll(keepingCapacity: true)
-            for i in 0..<n where features[i] != 0 { present.append(i) }
-            // P[c] = x A_c over the present features, in order: the same sums as the attributions'.
-            for (slot, c) in kept.enumerated() { for r in 0..<k {
+            let first = starts[sample], count = starts[sample + 1] - first
+            let features = input + sample * n, target = targetBySample + sample * n
+            var presentCount = 0
+            for i in 0..<n where features[i] != 0 { present[presentCount] = i; presentCount += 1 }
+            // P_c over the present features, in order: the same sums as the attributions'.
+            for slot in 0..<count { for r in 0..<k {
+                let c = kept[first + slot]
                 var s: Float = 0
-                for i in present { s += a[(c * n + i) * k + r] * features[i] }
+                for e in 0..<presentCount { s += a[(c * n + present[e]) * k + r] * features[present[e]] }
                 keptP[slot * k + r] = s
             } }
             hidden.update(repeating: 0, count: m)
-            for (slot, c) in kept.enumerated() { for r in 0..<k {
-                let pr = keptP[slot * k + r], row = bm + (c * k + r) * m
+            for slot in 0..<count { for r in 0..<k {
+                let pr = keptP[slot * k + r], row = bm + (kept[first + slot] * k + r) * m
                 for j in 0..<m { hidden[j] += pr * row[j] }
             } }
-            for (slot, c) in kept.enumerated() { for r in 0..<k {
-                let row = bm + (c * k + r) * m
+            for slot in 0..<count { for r in 0..<k {
+                let row = bm + (kept[first + slot] * k + r) * m
                 var s: Float = 0
                 for j in 0..<m { s += row[j] * hidden[j] }
                 inner[slot * k + r] = s
             } }
-            let target = targetBySample + sample * n
             for o in 0..<n {
                 var zo = bias[o]
-                for (slot, c) in kept.enumerated() { for r in 0..<k { zo += a[(c * n + o) * k + r] * inner[slot * k + r] } }
+                for slot in 0..<count { for r in 0..<k { zo += a[(kept[first + slot] * n + o) * k + r] * inner[slot * k + r] } }
                 let e = max(zo, 0) - target[o]
                 loss += Double(e * e)
                 dz[o] = zo > 0 ? scale * e : 0
             }
-            // Backward through z = Σ v A + bias (only outputs with dz ≠ 0 add anything), then
-            // v = h Bᵀ, then h = Σ P B and P = x A.
-            dInner.update(repeating: 0, count: kept.count * k)
+            // Backward through z = Σ v A + bias, then v = h Bᵀ, then h = Σ P B and P = x A.
+            dInner.update(repeating: 0, count: count * k)
             for o in 0..<n where dz[o] != 0 {
-                for (slot, c) in kept.enumerated() { for r in 0..<k {
-                    ga[(c * n + o) * k + r] += dz[o] * inner[slot * k + r]
-                    dInner[slot * k + r] += a[(c * n + o) * k + r] * dz[o]
+                for slot in 0..<count { for r in 0..<k {
+                    let at = (kept[first + slot] * n + o) * k + r
+                    ga[at] += dz[o] * inner[slot * k + r]
+                    dInner[slot * k + r] += a[at] * dz[o]
                 } }
             }
             dHidden.update(repeating: 0, count: m)
-            for (slot, c) in kept.enumerated() { for r in 0..<k {
-                let dvr = dInner[slot * k + r], row = bm + (c * k + r) * m, grow = gb + (c * k + r) * m
-                for j in 0..<m { grow[j] += dvr * hidden[j]; dHidden[j] += row[j] * dvr }
+            for slot in 0..<count { for r in 0..<k {
+                let at = (kept[first + slot] * k + r) * m, dvr = dInner[slot * k + r]
+                for j in 0..<m { gb[at + j] += dvr * hidden[j]; dHidden[j] += bm[at + j] * dvr }
             } }
-            for (slot, c) in kept.enumerated() { for r in 0..<k {
-                let pr = keptP[slot * k + r], row = bm + (c * k + r) * m, grow = gb + (c * k + r) * m
+            for slot in 0..<count { for r in 0..<k {
+                let c = kept[first + slot], at = (c * k + r) * m, pr = keptP[slot * k + r]
                 var d: Float = 0
-                for j in 0..<m { grow[j] += pr * dHidden[j]; d += row[j] * dHidden[j] }
-                for i in present { ga[(c * n + i) * k + r] += features[i] * d }
+                for j in 0..<m { gb[at + j] += pr * dHidden[j]; d += bm[at + j] * dHidden[j] }
+                for e in 0..<presentCount { ga[(c * n + present[e]) * k + r] += features[present[e]] * d }
             } }
         }
         return loss / Double(b * n)
