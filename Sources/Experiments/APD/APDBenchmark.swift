@@ -3,9 +3,10 @@ import Foundation
 import TensorCore
 import ToyModels
 
-/// Timings of APD at the reference settings, for `superpose bench`. Targets are decomposed from
-/// their initial weights (the cost of a step does not depend on them); a run's total time is its
-/// one-time setup plus the full number of steps at the rate measured between a short and a long run.
+/// Timings of APD at the reference settings, for `superpose bench`. TMS targets are trained as
+/// their presets train them; residual MLPs are decomposed from their initial weights (the cost of
+/// their step does not depend on them). A run's total time is its one-time setup plus the full
+/// number of steps at the rate measured between a short and a long run.
 public enum APDBenchmark {
     public struct Measurement: Sendable {
         /// Steps of the longer of the two timed runs, and its wall and CPU seconds.
@@ -22,11 +23,22 @@ public enum APDBenchmark {
 
     /// TMS 5-2: 12 instances, batch 2048, C = 5, rank 3; the reference runs 20,000 steps.
     public static func tms52(minimumSeconds: Double) throws -> Measurement {
-        var config = APDPreset.tms52.config
-        var generator = RandomGenerator(seed: 0)
-        let model = ToyModel(kind: .reluOutput, instances: 12, features: 5, hidden: 2, generator: &generator)
+        try tms(.tms52, minimumSeconds: minimumSeconds)
+    }
+
+    /// TMS 40-10 as its preset: 3 instances, batch 2048, C = 50, rank 11, 20,000 steps.
+    public static func tms4010(minimumSeconds: Double) throws -> Measurement {
+        try tms(.tms4010, minimumSeconds: minimumSeconds)
+    }
+
+    /// The preset's target is trained first (not timed): the TMS step skips inactive outputs, so its
+    /// cost depends on the target's weights.
+    static func tms(_ preset: APDPreset, minimumSeconds: Double) throws -> Measurement {
+        var config = preset.config
+        let spec = config.target!
+        let model = try APDExperiment.target(config).model
         let target = TiedToyModelTarget(model: model, distribution: FeatureDistribution(
-            instanceProbabilities: Array(repeating: 0.05, count: 12), featureCount: 5))
+            instanceProbabilities: Array(repeating: spec.featureProbability, count: spec.instances), featureCount: spec.features))
         return try measure(fullSteps: config.decomposition.steps, minimumSeconds: minimumSeconds) { steps in
             config.decomposition.steps = steps
             _ = try APDTrainer.decompose(target, settings: config.decomposition)

@@ -38,6 +38,7 @@ struct Bench: ParsableCommand {
         if only == "all" || only == "apd" {
             for (name, full, target, measure) in [
                 ("TMS 5-2, 12 instances, batch 2048", 20_000, 60.0, { try APDBenchmark.tms52(minimumSeconds: seconds * 4) }),
+                ("TMS 40-10, 3 instances, C 50, batch 2048", 20_000, 0.0, { try APDBenchmark.tms4010(minimumSeconds: seconds * 4) }),
                 ("residual MLP 1 layer, C 130, batch 256", 10_000, 900.0, { try APDBenchmark.residualMLP(layers: 1, minimumSeconds: seconds * 8) }),
                 ("residual MLP 2 layers, C 200, batch 256", 10_000, 0.0, { try APDBenchmark.residualMLP(layers: 2, minimumSeconds: seconds * 8) }),
             ] as [(String, Int, Double, () throws -> APDBenchmark.Measurement)] {
