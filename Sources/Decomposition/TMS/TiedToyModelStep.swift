@@ -3,15 +3,16 @@ import Foundation
 
 /// The APD step of one `TiedToyModelTarget` instance, hand-differentiated.
 ///
-/// Scratch is feature-major (`[feature][batch]`, batch innermost) so that every loop runs over a
-/// contiguous batch row. With P_c = x A_c and Q_c = h B_cᵀ (h the attribution model's hidden layer),
-/// the closed-form gradient attribution is
+/// Scratch is feature-major (`[feature][batch]`, batch innermost) so that the batch-wide loops run
+/// over contiguous rows; the sparse pass, which goes sample by sample, reads sample-major copies.
+/// With P_c = x A_c and Q_c = h B_cᵀ (h the attribution model's hidden layer), the closed-form
+/// gradient attribution is
 ///
 ///     Attr[b,c] = Σ_o 1[pre_o > 0] · (Σ_k P[c,k] (B_c Wᵀ)[k,o] + Q[c,k] A[c,o,k])²
 ///
 /// — the first term is layer 1's component output pushed through ∂out_o/∂h = 1[pre_o > 0] W_o, the
 /// second is layer 2's (∂out_o/∂pre_o = 1[pre_o > 0]). It equals the reference's one backward pass per
-/// output dimension (checked in the tests).
+/// output dimension (checked in the tests); `ck_apd_tied_attributions` computes it.
 final class TiedToyModelStep: DecompositionStep {
     let n: Int, m: Int, components: Int, rank: Int, batch: Int
     let settings: APDSettings
@@ -21,12 +22,15 @@ final class TiedToyModelStep: DecompositionStep {
     let instanceWeight: Float
     private let scratch = Scratch()
     private var topK = BatchTopK()
-    // Feature-major buffers, each row `batch` long.
+    // Feature-major buffers, each row `batch` long (P, Q, their gradients and `row` only for L_p).
     private let x, targetHidden, targetOutput, targetActive, hidden2, output2, active2: UnsafeMutablePointer<Float>
-    private let p, q, attribution, mask, used, h, out, gz, dv, dh, du, row: UnsafeMutablePointer<Float>
-    private let keptP: UnsafeMutablePointer<Float>  // [C, rank]: P of one sample's kept components
-    private let keptStarts, keptComponents, presentFeatures: UnsafeMutablePointer<Int>  // [batch + 1], [C · batch], [n]
-    private let targetBySample: UnsafeMutablePointer<Float>  // [batch, n]: the target's output, sample-major
+    private let p, q, attribution, mask, dv, du, row: UnsafeMutablePointer<Float>
+    // The sparse pass's: per sample, P_c, v_c and ∂/∂v_c of the kept components ([C, rank] each),
+    // the hidden layer and its gradient ([m]), ∂/∂z ([n]) and the present features ([n]); per batch,
+    // each sample's kept components (`keptStarts`: [batch + 1], `keptComponents`: [C · batch]) and
+    // the target's output sample-major ([batch, n]).
+    private let keptP, keptV, keptDV, sampleHidden, sampleDHidden, sampleDZ, targetBySample: UnsafeMutablePointer<Float>
+    private let keptStarts, keptComponents, presentFeatures: UnsafeMutablePointer<Int>
     private let summed, projected, dProjected, dMask, dAttribution: UnsafeMutablePointer<Float>
     private let target, bias: UnsafeMutablePointer<Float>  // [n, m] and [n]
 
@@ -39,10 +43,12 @@ final class TiedToyModelStep: DecompositionStep {
         let (ck, b) = (settings.components * settings.rank, settings.batchSize)
         x = scratch.buffer(n * b); targetHidden = scratch.buffer(m * b); targetOutput = scratch.buffer(n * b)
         targetActive = scratch.buffer(n * b); hidden2 = scratch.buffer(m * b); output2 = scratch.buffer(n * b); active2 = scratch.buffer(n * b)
-        p = scratch.buffer(ck * b); q = scratch.buffer(ck * b); attribution = scratch.buffer(settings.components * b)
-        mask = scratch.buffer(settings.components * b); used = scratch.buffer(ck * b); h = scratch.buffer(m * b)
-        out = scratch.buffer(n * b); gz = scratch.buffer(n * b); dv = scratch.buffer(ck * b)
-        dh = scratch.buffer(m * b); du = scratch.buffer(ck * b); row = scratch.buffer(b); keptP = scratch.buffer(ck)
+        let lp = settings.minimality == .lpAttributions
+        p = scratch.buffer(lp ? ck * b : 0); q = scratch.buffer(lp ? ck * b : 0)
+        dv = scratch.buffer(lp ? ck * b : 0); du = scratch.buffer(lp ? ck * b : 0); row = scratch.buffer(lp ? b : 0)
+        attribution = scratch.buffer(settings.components * b); mask = scratch.buffer(settings.components * b)
+        keptP = scratch.buffer(ck); keptV = scratch.buffer(ck); keptDV = scratch.buffer(ck)
+        sampleHidden = scratch.buffer(m); sampleDHidden = scratch.buffer(m); sampleDZ = scratch.buffer(n)
         targetBySample = scratch.buffer(n * b)
         keptStarts = scratch.indices(b + 1); keptComponents = scratch.indices(settings.components * b); presentFeatures = scratch.indices(n)
         summed = scratch.buffer(n * m); projected = scratch.buffer(ck * n); dProjected = scratch.buffer(ck * n)
@@ -191,9 +197,8 @@ final class TiedToyModelStep: DecompositionStep {
         for sample in stride(from: b, to: 0, by: -1) { starts[sample] = starts[sample - 1] }
         starts[0] = 0
         BatchVectors.transpose(targetOutput, rows: n, columns: b, into: targetBySample)
-        // Per-sample scratch: the present features, hidden [m], its gradient [m], ∂/∂z [n], and per
-        // kept component P_c, v_c and ∂/∂v_c [k] (`used` and `dv` are free here and large enough).
-        let present = presentFeatures, hidden = h, dHidden = dh, dz = gz, inner = used, dInner = dv
+        let present = presentFeatures, hidden = sampleHidden, dHidden = sampleDHidden, dz = sampleDZ
+        let inner = keptV, dInner = keptDV
         for sample in 0..<b {
             let first = starts[sample], count = starts[sample + 1] - first
             let features = input + sample * n, target = targetBySample + sample * n
