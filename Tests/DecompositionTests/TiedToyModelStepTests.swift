@@ -160,6 +160,27 @@ final class TiedToyModelStepTests: XCTestCase {
         for i in many.indices { XCTAssertEqual(big[i], many[i] >= threshold ? 1 : 0) }
     }
 
+    /// The radix selection against a sort: negative values, ±0, many duplicates, values that share
+    /// their top bits, and every rank of a small set.
+    func testKthLargestMatchesSorting() {
+        var topK = BatchTopK()
+        var generator = RandomGenerator(seed: 5)
+        let sets: [[Float]] = [
+            (0..<3000).map { _ in generator.nextNormal() },
+            (0..<3000).map { _ in Float(Int(generator.nextUniform(in: 0, 6))) - 2 },           // duplicates, and 0
+            (0..<3000).map { _ in 1 + generator.nextUniform(in: 0, 1e-4) },                      // shared top bits
+            (0..<3000).map { _ in generator.nextUniform(in: 0, 1) < 0.9 ? 0 : generator.nextUniform(in: 0, 1e-30) },
+            [0, -0.0, 1, -1, .infinity, -.infinity, 3, 3, -0.0, 0],
+        ]
+        for values in sets {
+            let sorted = values.sorted(by: >)
+            for k in Set([1, 2, values.count / 3, values.count / 2, values.count - 1, values.count] + (values.count <= 10 ? Array(1...values.count) : [])) {
+                let found = values.withUnsafeBufferPointer { topK.kthLargest($0.baseAddress!, values.count, k) }
+                XCTAssertEqual(found, sorted[k - 1], "k \(k) of \(values.count)")
+            }
+        }
+    }
+
     func testBadSettingsGiveClearErrors() {
         var settings = APDSettings()
         settings.topK = 0

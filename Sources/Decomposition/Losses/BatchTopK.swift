@@ -3,23 +3,19 @@
 ///
 /// Ties are broken by position (component-major index), so the mask is deterministic.
 public struct BatchTopK {
-    private var scratch: [Float] = []
+    private var candidates: [UInt32] = []
+    private var histogram = [Int](repeating: 0, count: 1 << 11)
 
     public init() {}
 
-    /// Writes 1 to `mask` for the kept pairs and 0 elsewhere; returns how many pairs each component keeps.
+    /// Writes 1 to `mask` for the kept pairs and 0 elsewhere.
     /// - Parameters:
     ///   - scores: `[C, batch]` attributions, component-major; mask: the same shape.
     public mutating func select(scores: UnsafePointer<Float>, count total: Int, keep: Int,
                                 mask: UnsafeMutablePointer<Float>) {
         precondition(keep >= 0 && keep <= total, "cannot keep \(keep) of \(total)")
         guard keep > 0 else { mask.update(repeating: 0, count: total); return }
-        if scratch.count < total { scratch = [Float](repeating: 0, count: total) }
-        let threshold = scratch.withUnsafeMutableBufferPointer { buffer -> Float in
-            let copy = buffer.baseAddress!
-            copy.update(from: scores, count: total)
-            return Self.kthLargest(copy, total, keep)
-        }
+        let threshold = kthLargest(scores, total, keep)
         // Everything above the threshold, then ties at the threshold in index order.
         var above = 0
         for i in 0..<total where scores[i] > threshold { above += 1 }
@@ -44,23 +40,58 @@ public struct BatchTopK {
         return mask
     }
 
-    /// The k-th largest of `values[0..<count]` (1-based k) by quickselect; reorders `values`.
-    static func kthLargest(_ values: UnsafeMutablePointer<Float>, _ count: Int, _ k: Int) -> Float {
-        var low = 0, high = count - 1
-        let target = k - 1  // index in descending order
-        while low < high {
-            // Median of three as the pivot keeps sorted and constant runs from going quadratic.
-            let mid = low + (high - low) / 2
-            let (a, b, c) = (values[low], values[mid], values[high])
-            let pivot = max(min(a, b), min(max(a, b), c))
-            var i = low, j = high
-            while i <= j {
-                while values[i] > pivot { i += 1 }
-                while values[j] < pivot { j -= 1 }
-                if i <= j { (values[i], values[j]) = (values[j], values[i]); i += 1; j -= 1 }
+    /// A key whose unsigned order is the order of the floats (−0 just below +0).
+    @inline(__always)
+    static func orderKey(_ value: Float) -> UInt32 {
+        let bits = value.bitPattern
+        return bits & 0x8000_0000 == 0 ? bits | 0x8000_0000 : ~bits
+    }
+
+    /// The k-th largest of `values[0..<count]` (1-based k), by radix selection on `orderKey`: a
+    /// histogram of the keys' top 11 bits finds the bucket holding it, whose members are gathered
+    /// and narrowed on the next 11 bits, then the last 10. Three passes with few branches, where a
+    /// quickselect mispredicts about every other comparison.
+    mutating func kthLargest(_ values: UnsafePointer<Float>, _ count: Int, _ k: Int) -> Float {
+        if candidates.count < count { candidates = [UInt32](repeating: 0, count: count) }
+        var rank = k  // the wanted key's rank, from the top, among the keys still in play
+        var prefix: UInt32 = 0
+        candidates.withUnsafeMutableBufferPointer { buffer in
+            let kept = buffer.baseAddress!
+            var live = 0
+            for (shift, width) in [(21, 11), (10, 11), (0, 10)] as [(UInt32, UInt32)] {
+                let buckets = 1 << Int(width), digitMask = UInt32(buckets - 1)
+                histogram.withUnsafeMutableBufferPointer { h in
+                    h.baseAddress!.update(repeating: 0, count: buckets)
+                    if shift == 21 {
+                        for i in 0..<count { h[Int(Self.orderKey(values[i]) >> shift)] += 1 }
+                    } else {
+                        for i in 0..<live { h[Int((kept[i] >> shift) & digitMask)] += 1 }
+                    }
+                    var digit = buckets - 1
+                    while h[digit] < rank { rank -= h[digit]; digit -= 1 }
+                    prefix |= UInt32(digit) << shift
+                }
+                guard shift > 0 else { break }
+                // Keep the keys that share the prefix found so far.
+                let high = prefix >> shift
+                var next = 0
+                if shift == 21 {
+                    for i in 0..<count {
+                        let key = Self.orderKey(values[i])
+                        kept[next] = key
+                        next += key >> shift == high ? 1 : 0
+                    }
+                } else {
+                    for i in 0..<live {
+                        let key = kept[i]
+                        kept[next] = key
+                        next += key >> shift == high ? 1 : 0
+                    }
+                }
+                live = next
             }
-            if target <= j { high = j } else if target >= i { low = i } else { return values[target] }
         }
-        return values[target]
+        let bits = prefix & 0x8000_0000 != 0 ? prefix & 0x7FFF_FFFF : ~prefix
+        return Float(bitPattern: bits)
     }
 }
