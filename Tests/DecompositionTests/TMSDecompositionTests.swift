@@ -48,6 +48,34 @@ final class TMSDecompositionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(separating, 1, "at least one instance gives one component per feature")
     }
 
+    /// Restarts keep, per instance, the seed whose run ends with the lowest loss, and that instance's
+    /// parameters are exactly the ones a single run with that seed gives.
+    func testRestartsKeepEachInstancesLowestLossRun() throws {
+        let target = Self.trainedTarget(instances: 3, seed: 1)
+        var settings = APDSettings()
+        settings.steps = 600
+        settings.seed = 4
+        settings.restarts = 3
+        let kept = try APDTrainer.decompose(target, settings: settings)
+        settings.restarts = 1
+        let singles = try (0..<3).map { r -> APDResult in
+            var single = settings
+            single.seed = 4 + UInt64(r)
+            return try APDTrainer.decompose(target, settings: single)
+        }
+        func endLoss(_ run: APDResult, _ i: Int) -> Double {
+            let tail = run.history.steps.indices.filter { run.history.steps[$0] > 540 }
+            return tail.map { run.history.terms[$0][i].total }.reduce(0, +) / Double(tail.count)
+        }
+        for i in 0..<3 {
+            let chosen = Int(kept.seeds[i] - 4)
+            XCTAssertTrue((0..<3).contains(chosen), "instance \(i): seed \(kept.seeds[i])")
+            XCTAssertEqual(kept.instance(i), singles[chosen].instance(i), "instance \(i): the kept run's parameters")
+            for r in 0..<3 { XCTAssertLessThanOrEqual(endLoss(singles[chosen], i), endLoss(singles[r], i), "instance \(i) against seed \(4 + r)") }
+        }
+        XCTAssertGreaterThan(Set(kept.seeds).count, 1, "the seeds' runs differ enough that instances pick different ones")
+    }
+
     /// The failure mode of TMS 40-10 (issue 5), by hand: features 0 and 1 at 120° merged into one
     /// rank-1 component along W_0 − W_1 score √((1 − cos 120°)/2) = √3/2 each, feature 2 has its own
     /// component; the residual W_0 − P_0 sits in a third component that loses on cosine.

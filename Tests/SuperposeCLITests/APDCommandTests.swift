@@ -24,6 +24,7 @@ extension CommandLineErrorTests {
         try assertOneLineError(["apd", "--preset", "resid-mlp-1", "--attributions", "decomposition", "--quiet"],
                                mentions: "supports the target's attributions only")
         try assertOneLineError(["apd", "--preset", "resid-mlp-1", "--instances", "2", "--quiet"], mentions: "--instances applies to TMS targets only")
+        try assertOneLineError(["apd", "--restarts", "0", "--quiet"], mentions: "restarts must be in 1...100, got 0")
         try assertOneLineError(["apd", "--preset", "gated", "--feature-probability", "0.1", "--quiet"],
                                mentions: "--feature-probability applies to TMS and residual-MLP targets")
     }

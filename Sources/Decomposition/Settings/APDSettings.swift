@@ -62,6 +62,9 @@ public struct APDSettings: Codable, Equatable, Sendable {
     public var weightDecay: Double = 0
     public var schedule: LearningRateSchedule = .init(.constant, warmupFraction: 0.05)
     public var seed: UInt64 = 0
+    /// Decompositions per instance, with seeds seed, seed + 1, …; each instance keeps the one with
+    /// the lowest loss at the end. 1 is the paper's single run.
+    public var restarts: Int = 1
     /// Loss terms are recorded every this many steps (and at the last).
     public var historyInterval: Int = 100
     public var threads: Int = 0
@@ -98,6 +101,7 @@ public struct APDSettings: Codable, Equatable, Sendable {
         if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be a non-negative number, got \(weightDecay)" }
         if !(schedule.warmupFraction >= 0 && schedule.warmupFraction < 1) { return "warmup fraction must be in [0, 1), got \(schedule.warmupFraction)" }
         if historyInterval < 1 { return "history interval must be at least 1, got \(historyInterval)" }
+        if restarts < 1 || restarts > 100 { return "restarts must be in 1...100, got \(restarts)" }
         if threads < 0 { return "threads must be >= 0, got \(threads)" }
         return nil
     }
@@ -105,7 +109,8 @@ public struct APDSettings: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case components, rank, minimality, topK, attributionSource, parameterMatchCoefficient, topKReconstructionCoefficient,
              activationReconstructionCoefficient, schattenCoefficient, schattenP, lpSparsityCoefficient, lpSparsityP,
-             unitNormA, initialisation, initialisationGain, steps, batchSize, learningRate, weightDecay, schedule, seed, historyInterval, threads
+             unitNormA, initialisation, initialisationGain, steps, batchSize, learningRate, weightDecay, schedule, seed, restarts,
+             historyInterval, threads
     }
 
     public init(from decoder: Decoder) throws {
@@ -132,6 +137,7 @@ public struct APDSettings: Codable, Equatable, Sendable {
         weightDecay = try value(.weightDecay, weightDecay)
         schedule = try value(.schedule, schedule)
         seed = try value(.seed, seed)
+        restarts = try value(.restarts, restarts)
         historyInterval = try value(.historyInterval, historyInterval)
         threads = try value(.threads, threads)
     }

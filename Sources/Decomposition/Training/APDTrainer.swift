@@ -24,6 +24,8 @@ public struct APDResult: Sendable {
     /// Terms of the last training batch, per instance.
     public var finalTerms: [APDLossTerms]
     public var seconds: Double
+    /// Per instance, the decomposition seed of the kept run (`APDSettings.restarts`).
+    public var seeds: [UInt64] = []
 
     /// One instance's flat parameters.
     public func instance(_ i: Int) -> [Float] {
@@ -35,9 +37,27 @@ public struct APDResult: Sendable {
 /// split across threads. Each instance draws its own data stream, so results are bit-identical for
 /// any thread count.
 public enum APDTrainer {
+    /// Decomposes every instance of `target`; with `settings.restarts` > 1, once per seed and keeps,
+    /// per instance, the run with the lowest loss at the end (`bestPerInstance`).
     public static func decompose<Target: DecomposableTarget>(_ target: Target, settings: APDSettings,
                                                              progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> APDResult {
         if let problem = settings.problem { throw DecompositionError(problem) }
+        var runs: [APDResult] = []
+        for restart in 0..<settings.restarts {
+            var single = settings
+            single.seed = settings.seed &+ UInt64(restart)
+            let offset = restart * settings.steps, total = settings.restarts * settings.steps
+            var report: (@Sendable (TrainingProgress) -> Void)? = nil
+            if let progress {
+                report = { @Sendable p in progress(TrainingProgress(step: offset + p.step, steps: total, loss: p.loss)) }
+            }
+            runs.append(try decomposeOnce(target, settings: single, progress: report))
+        }
+        return bestPerInstance(of: runs)
+    }
+
+    static func decomposeOnce<Target: DecomposableTarget>(_ target: Target, settings: APDSettings,
+                                                          progress: (@Sendable (TrainingProgress) -> Void)?) throws -> APDResult {
         let layout = ComponentLayout(layers: target.layers, components: settings.components, rank: settings.rank)
         let count = target.instanceCount
         var parameters = initialParameters(layout: layout, instances: count, settings: settings)
@@ -64,7 +84,8 @@ public enum APDTrainer {
             throw DecompositionError("APD diverged: components became NaN or infinite; lower the learning rate (\(settings.learningRate)) or the coefficients")
         }
         return APDResult(layout: layout, parameters: parameters, history: APDHistory(steps: records, terms: shared.history),
-                         finalTerms: shared.lastTerms, seconds: Date().timeIntervalSince(start))
+                         finalTerms: shared.lastTerms, seconds: Date().timeIntervalSince(start),
+                         seeds: Array(repeating: settings.seed, count: count))
     }
 
     /// Initial A and B, times `initialisationGain`, drawn instance by instance, layer by layer, with

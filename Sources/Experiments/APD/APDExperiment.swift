@@ -55,7 +55,7 @@ public enum APDExperiment {
             instances.append(.init(
                 index: i, alignment: ComponentAlignment(target: w, components: components, rows: n, columns: m),
                 relativeParameterError: result.relativeParameterErrors(of: target, instance: i)[0],
-                targetLoss: i < targetLoss.count ? targetLoss[i] : nil, finalTerms: result.finalTerms[i],
+                targetLoss: i < targetLoss.count ? targetLoss[i] : nil, finalTerms: result.finalTerms[i], seed: result.seeds[i],
                 rowShare: components.map { wc in (0..<n).map { f in length(row(wc, f)) / max(length(row(w, f)), 1e-12) } },
                 targetRows: (0..<n).map { row(w, $0) }, componentRows: components.map { wc in (0..<n).map { row(wc, $0) } }))
         }

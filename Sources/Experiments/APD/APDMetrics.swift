@@ -13,6 +13,9 @@ public struct APDMetrics: Codable, Equatable, Sendable {
         /// when the target was read from a file rather than trained.
         public var targetLoss: Float?
         public var finalTerms: APDLossTerms
+        /// The decomposition seed of this instance's run: the config's, or with restarts the kept one's
+        /// (nil in metrics written before it was recorded).
+        public var seed: UInt64?
         /// `[C][n]`: ‖(A_c B_c)[f, :]‖ / ‖W[f, :]‖, how much of feature f's row component c holds.
         public var rowShare: [[Double]]
         /// `[n][m]` target rows and `[C][n][m]` component rows (for the arrow plots).
