@@ -4,7 +4,7 @@ extension APDTrainer {
     /// terms from its run, and the seeds. All runs share the layout and the recorded steps.
     ///
     /// The mean over several recorded batches, not the last one alone, so that batch noise does not
-    /// decide: on TMS 40-10 the runs that separate every feature end about 5 % lower than those
+    /// decide: on TMS 40-10 the runs that separate every feature end 3–7 % lower than those
     /// that merge a pair (a local minimum the seed decides).
     static func bestPerInstance(of runs: [APDResult]) -> APDResult {
         guard var best = runs.first, runs.count > 1 else { return runs[0] }
