@@ -57,16 +57,13 @@ public struct BatchTopK {
         var prefix: UInt32 = 0
         candidates.withUnsafeMutableBufferPointer { buffer in
             let kept = buffer.baseAddress!
-            var live = 0
+            for i in 0..<count { kept[i] = Self.orderKey(values[i]) }
+            var live = count
             for (shift, width) in [(21, 11), (10, 11), (0, 10)] as [(UInt32, UInt32)] {
                 let buckets = 1 << Int(width), digitMask = UInt32(buckets - 1)
                 histogram.withUnsafeMutableBufferPointer { h in
                     h.baseAddress!.update(repeating: 0, count: buckets)
-                    if shift == 21 {
-                        for i in 0..<count { h[Int(Self.orderKey(values[i]) >> shift)] += 1 }
-                    } else {
-                        for i in 0..<live { h[Int((kept[i] >> shift) & digitMask)] += 1 }
-                    }
+                    for i in 0..<live { h[Int((kept[i] >> shift) & digitMask)] += 1 }
                     var digit = buckets - 1
                     while h[digit] < rank { rank -= h[digit]; digit -= 1 }
                     prefix |= UInt32(digit) << shift
@@ -75,18 +72,10 @@ public struct BatchTopK {
                 // Keep the keys that share the prefix found so far.
                 let high = prefix >> shift
                 var next = 0
-                if shift == 21 {
-                    for i in 0..<count {
-                        let key = Self.orderKey(values[i])
-                        kept[next] = key
-                        next += key >> shift == high ? 1 : 0
-                    }
-                } else {
-                    for i in 0..<live {
-                        let key = kept[i]
-                        kept[next] = key
-                        next += key >> shift == high ? 1 : 0
-                    }
+                for i in 0..<live {
+                    let key = kept[i]
+                    kept[next] = key
+                    next += key >> shift == high ? 1 : 0
                 }
                 live = next
             }
