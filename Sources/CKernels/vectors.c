@@ -10,11 +10,11 @@
 
 /* ---- portable ---------------------------------------------------------------------------- */
 
-static void vector_matrix_portable(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, float *y) {
+static void vector_matrix_portable(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t lda, float *y) {
     for (ptrdiff_t i = 0; i < rows; ++i) {
         const float s = x[i];
         if (s == 0) continue;
-        for (ptrdiff_t j = 0; j < cols; ++j) y[j] += s * a[i * cols + j];
+        for (ptrdiff_t j = 0; j < cols; ++j) y[j] += s * a[i * lda + j];
     }
 }
 
@@ -52,22 +52,26 @@ static inline __attribute__((always_inline, target("avx2,fma"))) float hsum_avx2
     return _mm_cvtss_f32(s);
 }
 
-/* For narrow y (up to 64 columns) the sums stay in registers across all rows. */
+/* For narrow y (up to 64 columns) the sums stay in registers across all rows, the partial last
+ * vector's too (masked loads): kept in memory, its few sums were one chain of load, FMA and store
+ * through every row, several times slower than the rest at 50 columns. */
 #define CK_NARROW 64
-CK_TARGET_AVX2 static void vector_matrix_avx2(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, float *y) {
+CK_TARGET_AVX2 static void vector_matrix_avx2(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t lda, float *y) {
     if (cols > CK_NARROW || cols < 8) {
         for (ptrdiff_t i = 0; i < rows; ++i)
-            if (x[i] != 0) axpy_avx2(x[i], a + i * cols, y, cols);
+            if (x[i] != 0) axpy_avx2(x[i], a + i * lda, y, cols);
         return;
     }
-    const int nv = (int)(cols / 8);
+    const int nv = (int)(cols / 8), rest = (int)(cols % 8);
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     __m256 acc[CK_NARROW / 8];
     for (int v = 0; v < nv; ++v) acc[v] = _mm256_loadu_ps(y + 8 * v);
+    __m256 last = rest ? _mm256_maskload_ps(y + 8 * nv, tail) : _mm256_setzero_ps();
     for (ptrdiff_t i = 0; i < rows; ++i) {
         const float s = x[i];
         if (s == 0) continue;
         const __m256 vs = _mm256_set1_ps(s);
-        const float *row = a + i * cols;
+        const float *row = a + i * lda;
         switch (nv) { /* unrolled so that the sums are registers */
         case 8: acc[7] = _mm256_fmadd_ps(vs, _mm256_loadu_ps(row + 56), acc[7]); /* fall through */
         case 7: acc[6] = _mm256_fmadd_ps(vs, _mm256_loadu_ps(row + 48), acc[6]); /* fall through */
@@ -78,9 +82,14 @@ CK_TARGET_AVX2 static void vector_matrix_avx2(const float *x, const float *a, pt
         case 2: acc[1] = _mm256_fmadd_ps(vs, _mm256_loadu_ps(row + 8), acc[1]); /* fall through */
         default: acc[0] = _mm256_fmadd_ps(vs, _mm256_loadu_ps(row), acc[0]);
         }
-        for (ptrdiff_t j = 8 * nv; j < cols; ++j) y[j] += s * row[j];
+        if (rest) last = _mm256_fmadd_ps(vs, _mm256_maskload_ps(row + 8 * nv, tail), last);
     }
     for (int v = 0; v < nv; ++v) _mm256_storeu_ps(y + 8 * v, acc[v]);
+    if (rest) {
+        float lanes[8];
+        _mm256_storeu_ps(lanes, last);
+        for (int j = 0; j < rest; ++j) y[8 * nv + j] = lanes[j];
+    }
 }
 
 CK_TARGET_AVX2 static void matrix_vector_avx2(const float *a, const float *x, ptrdiff_t rows, ptrdiff_t cols, float *y) {
@@ -111,11 +120,15 @@ CK_TARGET_AVX2 static void rank_one_avx2(const float *x, const float *y, ptrdiff
 
 /* ---- entry points ------------------------------------------------------------------------ */
 
-void ck_vector_matrix(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, float *y) {
+void ck_vector_matrix_strided(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t lda, float *y) {
 #if CK_HAS_DISPATCH
-    if (ck_cpu_has_avx2()) { vector_matrix_avx2(x, a, rows, cols, y); return; }
+    if (ck_cpu_has_avx2()) { vector_matrix_avx2(x, a, rows, cols, lda, y); return; }
 #endif
-    vector_matrix_portable(x, a, rows, cols, y);
+    vector_matrix_portable(x, a, rows, cols, lda, y);
+}
+
+void ck_vector_matrix(const float *x, const float *a, ptrdiff_t rows, ptrdiff_t cols, float *y) {
+    ck_vector_matrix_strided(x, a, rows, cols, cols, y);
 }
 
 void ck_matrix_vector(const float *a, const float *x, ptrdiff_t rows, ptrdiff_t cols, float *y) {

@@ -25,6 +25,27 @@ final class PairKernelTests: XCTestCase {
         }
     }
 
+    /// Column slices that start on multiples of 8 give the full product's bits, whether a slice takes
+    /// the narrow path (sums in registers, masked last vector) and the full product the wide one or not:
+    /// the residual MLP's sparse pass splits its widest product this way across threads.
+    func testStridedVectorMatrixSlicesGiveTheFullProductsBits() {
+        var generator = RandomGenerator(seed: 6)
+        for (rows, cols, cuts) in [(50, 1000, [0, 48, 504, 1000]), (1000, 50, [0, 24, 50]), (7, 131, [0, 64, 72, 131]), (9, 20, [0, 8, 20])] {
+            let (x, a, y0) = (random(rows, &generator, zeros: true), random(rows * cols, &generator), random(cols, &generator))
+            var full = y0
+            ck_vector_matrix(x, a, rows, cols, &full)
+            var sliced = y0
+            for (start, end) in zip(cuts, cuts.dropFirst()) {
+                sliced.withUnsafeMutableBufferPointer { y in
+                    a.withUnsafeBufferPointer { a in
+                        ck_vector_matrix_strided(x, a.baseAddress! + start, rows, end - start, cols, y.baseAddress! + start)
+                    }
+                }
+            }
+            XCTAssertEqual(sliced.map(\.bitPattern), full.map(\.bitPattern), "\(rows)x\(cols) cut at \(cuts)")
+        }
+    }
+
     func testMatrixVectorMatchesReference() {
         var generator = RandomGenerator(seed: 4)
         for (rows, cols) in shapes {

@@ -188,6 +188,23 @@ final class ResidualMLPStep: DecompositionStep {
         }
     }
 
+    /// Runs `body(component, pair)` for every kept pair, component by component (components in
+    /// parallel, balanced by their pairs), so that a component's matrices are read once for all its pairs.
+    private func forEachPairByComponent(_ body: (Int, Int) -> Void) {
+        inParallel(count: components, cost: { self.componentPairs[$0].count }) { range, _ in
+            for c in range { for index in self.componentPairs[c] { body(c, index) } }
+        }
+    }
+
+    /// Runs `body(slice)` over 0..<width split into `threads` slices that start on multiples of 8
+    /// (whole vectors of the kernels, so a product split this way gives the same bits), in parallel.
+    private func inSlices(of width: Int, _ body: (Range<Int>) -> Void) {
+        inParallel(count: (width + 7) / 8) { vectors, _ in
+            let slice = (8 * vectors.lowerBound)..<min(width, 8 * vectors.upperBound)
+            if !slice.isEmpty { body(slice) }
+        }
+    }
+
     private func a(_ p: UnsafePointer<Float>, matrix s: Int, component c: Int) -> UnsafePointer<Float> {
         p + layout.aOffsets[s] + c * layout.layers[s].inputs * rank
     }
@@ -344,26 +361,39 @@ final class ResidualMLPStep: DecompositionStep {
         rM[0].update(from: r[0], count: bs * d)
         for l in 0..<layerCount {
             let h = widths[l]
-            // Samples are independent: each writes only its own rows and pairs.
+            // The wide products (A^in: [d, k], B^out: [k, d]) go component by component, so each is read
+            // once for all of its pairs instead of once per pair; every sum keeps the per-sample order.
+            forEachPairByComponent { c, index in
+                let w = pairW[l] + index * k
+                w.update(repeating: 0, count: k)
+                ck_vector_matrix(rM[l] + pairs[index].sample * d, a(p, matrix: 2 * l, component: c), d, k, w)
+            }
+            // Samples are independent: each writes only its own rows.
             inParallel(count: bs, cost: { self.pairStart[$0 + 1] - self.pairStart[$0] }) { samples, _ in
                 for sample in samples {
-                    let residual = rM[l] + sample * d, preRow = preM[l] + sample * h, postRow = postM[l] + sample * h
-                    let next = rM[l + 1] + sample * d
-                    next.update(from: residual, count: d)
+                    let preRow = preM[l] + sample * h, postRow = postM[l] + sample * h, next = rM[l + 1] + sample * d
+                    next.update(from: rM[l] + sample * d, count: d)
                     if let bias = bIn[l] { preRow.update(from: bias, count: h) } else { preRow.update(repeating: 0, count: h) }
                     for index in pairStart[sample]..<pairStart[sample + 1] {
-                        let c = pairs[index].component, w = pairW[l] + index * k
-                        w.update(repeating: 0, count: k)
-                        ck_vector_matrix(residual, a(p, matrix: 2 * l, component: c), d, k, w)
-                        ck_vector_matrix(w, b(p, matrix: 2 * l, component: c), k, h, preRow)
+                        ck_vector_matrix(pairW[l] + index * k, b(p, matrix: 2 * l, component: pairs[index].component), k, h, preRow)
                     }
                     for i in 0..<h { postRow[i] = max(preRow[i], 0) }
                     if let bias = bOut[l] { for j in 0..<d { next[j] += bias[j] } }
-                    for index in pairStart[sample]..<pairStart[sample + 1] {
-                        let c = pairs[index].component, u = pairU[l] + index * k
-                        u.update(repeating: 0, count: k)
-                        ck_vector_matrix(postRow, a(p, matrix: 2 * l + 1, component: c), h, k, u)
-                        ck_vector_matrix(u, b(p, matrix: 2 * l + 1, component: c), k, d, next)
+                }
+            }
+            forEachPairByComponent { c, index in
+                let u = pairU[l] + index * k
+                u.update(repeating: 0, count: k)
+                ck_vector_matrix(postM[l] + pairs[index].sample * h, a(p, matrix: 2 * l + 1, component: c), h, k, u)
+            }
+            // r'_{l+1} += u B^out_c: each thread takes a slice of the columns and every pair, components in
+            // order, so each row gets its terms in the per-sample order.
+            inSlices(of: d) { columns in
+                for c in 0..<components {
+                    let bOutC = b(p, matrix: 2 * l + 1, component: c) + columns.lowerBound
+                    for index in componentPairs[c] {
+                        ck_vector_matrix_strided(pairU[l] + index * k, bOutC, k, columns.count, d,
+                                                 rM[l + 1] + pairs[index].sample * d + columns.lowerBound)
                     }
                 }
             }
@@ -397,37 +427,44 @@ final class ResidualMLPStep: DecompositionStep {
             for i in 0..<(bs * widths[l]) { let e = postM[l][i] - post[l][i]; activation += Double(e * e) }
         }
         let (dW, dU) = (pairDW!, pairDU!)
-        // Backward: gradR holds ∂loss/∂r'_{l+1}. Per sample (in parallel): the gradients of each
-        // pair's inner activations and of the residual; then per component (in parallel, its pairs
-        // in sample order): the gradients of A and B.
+        // Backward: gradR holds ∂loss/∂r'_{l+1}. The gradients of each pair's inner activations and of
+        // the residual, the wide products component by component as in the forward pass; then per
+        // component (in parallel, its pairs in sample order): the gradients of A and B.
         Self.multiply(yM, wU, gradR, m: bs, n: d, k: outputs, transposeB: true)
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             let h = widths[l]
+            forEachPairByComponent { c, index in
+                let du = dU + index * k
+                du.update(repeating: 0, count: k)
+                ck_matrix_vector(b(p, matrix: 2 * l + 1, component: c), gradR + pairs[index].sample * d, k, d, du)
+            }
             inParallel(count: bs, cost: { self.pairStart[$0 + 1] - self.pairStart[$0] }) { samples, _ in
                 for sample in samples {
-                    let gr = gradR + sample * d, postRow = postM[l] + sample * h, preRow = preM[l] + sample * h
+                    let postRow = postM[l] + sample * h, preRow = preM[l] + sample * h
                     let dPost = dPre + sample * h
                     dPost.update(repeating: 0, count: h)
                     for index in pairStart[sample]..<pairStart[sample + 1] {
-                        let c = pairs[index].component, du = dU + index * k
-                        let aOut = a(p, matrix: 2 * l + 1, component: c), bOut = b(p, matrix: 2 * l + 1, component: c)
-                        du.update(repeating: 0, count: k)
-                        ck_matrix_vector(bOut, gr, k, d, du)
-                        ck_matrix_vector(aOut, du, h, k, dPost)
+                        ck_matrix_vector(a(p, matrix: 2 * l + 1, component: pairs[index].component), dU + index * k, h, k, dPost)
                     }
                     let target = post[l] + sample * h
                     for i in 0..<h {
                         dPost[i] += actScale * (postRow[i] - target[i])
                         if preRow[i] <= 0 { dPost[i] = 0 }  // now ∂loss/∂pre'
                     }
-                    let gn = gradNext + sample * d
-                    gn.update(from: gr, count: d)  // the residual path
+                    (gradNext + sample * d).update(from: gradR + sample * d, count: d)  // the residual path
                     for index in pairStart[sample]..<pairStart[sample + 1] {
-                        let c = pairs[index].component, dw = dW + index * k
-                        let aIn = a(p, matrix: 2 * l, component: c), bIn = b(p, matrix: 2 * l, component: c)
+                        let dw = dW + index * k
                         dw.update(repeating: 0, count: k)
-                        ck_matrix_vector(bIn, dPost, k, h, dw)
-                        ck_matrix_vector(aIn, dw, d, k, gn)
+                        ck_matrix_vector(b(p, matrix: 2 * l, component: pairs[index].component), dPost, k, h, dw)
+                    }
+                }
+            }
+            // gradNext += A^in_c dw by slices of d, components in order (as the forward's last product).
+            inSlices(of: d) { rows in
+                for c in 0..<components {
+                    let aInC = a(p, matrix: 2 * l, component: c) + rows.lowerBound * k
+                    for index in componentPairs[c] {
+                        ck_matrix_vector(aInC, dW + index * k, rows.count, k, gradNext + pairs[index].sample * d + rows.lowerBound)
                     }
                 }
             }
