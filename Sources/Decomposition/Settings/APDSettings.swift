@@ -63,7 +63,7 @@ public struct APDSettings: Codable, Equatable, Sendable {
     public var schedule: LearningRateSchedule = .init(.constant, warmupFraction: 0.05)
     public var seed: UInt64 = 0
     /// Decompositions per instance, with seeds seed, seed + 1, …; each instance keeps the one with
-    /// the lowest loss at the end. 1 is the paper's single run.
+    /// the lowest mean loss over the last tenth of its steps. 1 is the paper's single run.
     public var restarts: Int = 1
     /// Loss terms are recorded every this many steps (and at the last).
     public var historyInterval: Int = 100

@@ -38,7 +38,7 @@ public struct APDResult: Sendable {
 /// any thread count.
 public enum APDTrainer {
     /// Decomposes every instance of `target`; with `settings.restarts` > 1, once per seed and keeps,
-    /// per instance, the run with the lowest loss at the end (`bestPerInstance`).
+    /// per instance, the run with the lowest mean loss over its last tenth of steps (`bestPerInstance`).
     public static func decompose<Target: DecomposableTarget>(_ target: Target, settings: APDSettings,
                                                              progress: (@Sendable (TrainingProgress) -> Void)? = nil) throws -> APDResult {
         if let problem = settings.problem { throw DecompositionError(problem) }

@@ -38,7 +38,7 @@ struct Decompose: ParsableCommand {
     @Option(parsing: .unconditional, help: "APD learning rate.") var lr: Double?
     @Option(parsing: .unconditional, help: "AdamW weight decay of the components (the reference: 0).") var weightDecay: Double?
     @Option(parsing: .unconditional, help: "Seed of the decomposition (and of the target's training).") var seed: UInt64?
-    @Option(parsing: .unconditional, help: "Decompose each instance this many times (seeds seed, seed + 1, …) and keep the run with the lowest final loss (default 1, the paper's single run).") var restarts: Int?
+    @Option(parsing: .unconditional, help: "Decompose each instance this many times (seeds seed, seed + 1, …) and keep the run with the lowest mean loss over its last tenth of steps (default 1, the paper's single run).") var restarts: Int?
     @Option(parsing: .unconditional, help: "Threads (0: one per core).") var threads: Int?
     @Option(name: .shortAndLong, help: "Folder to put the run folder in.") var output: String = "runs"
     @Flag(help: "No progress output.") var quiet = false
