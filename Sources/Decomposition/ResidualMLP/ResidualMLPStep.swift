@@ -66,8 +66,8 @@ final class ResidualMLPStep: DecompositionStep {
     private let schattenTerms: UnsafeMutablePointer<Double>   // [matrix, C]: each component's penalty
     private let difference: [UnsafeMutablePointer<Float>]   // per decomposed matrix: W − Σ A B
     private let partialSums: [UnsafeMutablePointer<Float>]  // per decomposed matrix: one Σ A B per block of components
-    /// Blocks of components summed separately in the parameter match: fixed, so the sum's rounding
-    /// (and every result) does not depend on the thread count.
+    /// Blocks of components summed separately in the parameter match, and multiplied together in
+    /// `componentProducts`: fixed, so the rounding (and every result) does not depend on the thread count.
     static let componentBlocks = 8
     private var componentBlock: Int { (components + Self.componentBlocks - 1) / Self.componentBlocks }
     /// The decomposed matrices' entries, the parameter match's and Schatten penalty's normaliser.
@@ -241,6 +241,7 @@ final class ResidualMLPStep: DecompositionStep {
 
     private func computeAttributions(_ p: UnsafePointer<Float>) {
         let activeInputs = sparseInputs()
+        componentProducts(p)
         forComponents { range, t in
             for c in range { componentAttributions(c, p, threadScratch[t], activeInputs) }
         }
@@ -256,17 +257,31 @@ final class ResidualMLPStep: DecompositionStep {
         }
     }
 
-    /// Component c's row of the attributions, the closed form above. Leaves its intermediates in `s`
-    /// (inner_l, Δpost_l, u_l, t and W_E A^in_0c) and its products B^out W_U, B^out W^in in
-    /// `bOutU`, `bOutIn`, for the L_p variant's backward pass.
-    private func componentAttributions(_ c: Int, _ p: UnsafePointer<Float>, _ s: AttributionScratch, _ activeInputs: [[(Int, Float)]]?) {
-        let (bs, k, d) = (batch, rank, embedding)
-        for l in 0..<layerCount {
-            Self.multiply(b(p, matrix: 2 * l + 1, component: c), wU, bOutU[l] + c * k * outputs, m: k, n: outputs, k: d)
-            for later in (l + 1)..<max(l + 1, layerCount) {
-                Self.multiply(b(p, matrix: 2 * l + 1, component: c), wIn[later], bOutIn[l][later]! + c * k * widths[later], m: k, n: widths[later], k: d)
+    /// Every component's products with the target, B^out_lc W_U and B^out_lc W^in_l' (l < l'), into
+    /// `bOutU` and `bOutIn`: one product per block of components over their stacked rows
+    /// ([components k, d]), so W_U and W^in are packed once per block rather than once per
+    /// component. The blocks are fixed (`componentBlocks`), so the thread count changes no bits.
+    private func componentProducts(_ p: UnsafePointer<Float>) {
+        let (k, d, size) = (rank, embedding, componentBlock)
+        inParallel(count: (components + size - 1) / size) { blocks, _ in
+            for block in blocks {
+                let (first, count) = (block * size, min(size, components - block * size))
+                for l in 0..<layerCount {
+                    let stacked = b(p, matrix: 2 * l + 1, component: first)
+                    Self.multiply(stacked, wU, bOutU[l] + first * k * outputs, m: count * k, n: outputs, k: d)
+                    for later in (l + 1)..<max(l + 1, layerCount) {
+                        Self.multiply(stacked, wIn[later], bOutIn[l][later]! + first * k * widths[later], m: count * k, n: widths[later], k: d)
+                    }
+                }
             }
         }
+    }
+
+    /// Component c's row of the attributions, the closed form above, with the products of
+    /// `componentProducts`. Leaves its intermediates in `s` (inner_l, Δpost_l, u_l, t and W_E A^in_0c)
+    /// for the L_p variant's backward pass.
+    private func componentAttributions(_ c: Int, _ p: UnsafePointer<Float>, _ s: AttributionScratch, _ activeInputs: [[(Int, Float)]]?) {
+        let (bs, k, d) = (batch, rank, embedding)
         s.t.update(repeating: 0, count: bs * outputs)
         for l in 0..<layerCount {
             let h = widths[l], inner = s.inner[l]
@@ -560,6 +575,7 @@ final class ResidualMLPStep: DecompositionStep {
         let schattenScale = Float(settings.schattenCoefficient) / (Float(nParameters) * Float(bs))
         let lpScale = Float(settings.lpSparsityCoefficient) / Float(bs)
         let activeInputs = sparseInputs()
+        componentProducts(p)
         forComponents { range, t in
             let s = threadScratch[t]
             for c in range {
