@@ -144,6 +144,27 @@ final class OptimizerTests: XCTestCase {
 
     // MARK: - Learning-rate schedules
 
+    /// The scheduled update, applied in uneven slices out of order and from several threads, gives
+    /// the bits of the plain update, step after step (moments included).
+    func testScheduledUpdateInSlicesMatchesPlainUpdateBitForBit() {
+        let count = 1_000
+        var plain = Adam.adamW(weightDecay: 0.01), sliced = plain
+        var expected = Tensor(shape: [count], scalars: (0..<count).map { Float(Foundation.sin(Double($0))) })
+        var parameters = expected
+        let slices = [700..<1_000, 0..<3, 3..<350, 350..<700]
+        for step in 0..<4 {
+            var gradient = Tensor(shape: [count], scalars: (0..<count).map { Float(Foundation.cos(Double($0 * (step + 2)))) * 0.1 })
+            var list = [expected]
+            plain.update(&list, gradients: [gradient], learningRate: 0.01)
+            expected = list[0]
+            sliced.update(&parameters, gradients: &gradient, learningRate: 0.01) { update in
+                XCTAssertEqual(update.count, count)
+                DispatchQueue.concurrentPerform(iterations: slices.count) { update.apply(slices[$0]) }
+            }
+            XCTAssertEqual(parameters.scalars, expected.scalars, "step \(step)")
+        }
+    }
+
     func testConstantSchedule() {
         for step in [0, 1, 50, 99] { XCTAssertEqual(LearningRateSchedule.constant.multiplier(step: step, of: 100), 1) }
     }

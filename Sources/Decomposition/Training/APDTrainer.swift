@@ -138,8 +138,10 @@ public enum APDTrainer {
         var batch = [Float](repeating: 0, count: settings.batchSize * target.inputCount)
         var terms = [APDLossTerms](repeating: APDLossTerms(), count: range.count)
         var nextRecord = 0
+        // The reference normalises A at the start of every step; here the first time, and after that
+        // inside each update (`UnitNormColumns.update`), which gives the same parameters.
+        if settings.unitNormA { UnitNormColumns.normalise(&store, layout: layout, instances: range.count) }
         for step in 0..<settings.steps {
-            if settings.unitNormA { UnitNormColumns.normalise(&store.scalars, layout: layout, instances: range.count) }
             for local in range.indices.map({ $0 - range.lowerBound }) {
                 batch.withUnsafeMutableBufferPointer { samplers[local].sample(batchSize: settings.batchSize, into: $0.baseAddress!) }
                 terms[local] = batch.withUnsafeBufferPointer { x in
@@ -151,12 +153,13 @@ public enum APDTrainer {
                     }
                 }
             }
-            if settings.unitNormA { UnitNormColumns.projectGradients(&gradients.scalars, parameters: store.scalars, layout: layout, instances: range.count) }
-            let rate = settings.learningRate * settings.schedule.multiplier(step: step, of: settings.steps)
-            var parameters = [store]
-            store = Tensor(zeros: [0])  // hand the storage to the optimiser without a copy
-            optimizer.update(&parameters, gradients: [gradients], learningRate: Float(rate))
-            store = parameters[0]
+            let rate = Float(settings.learningRate * settings.schedule.multiplier(step: step, of: settings.steps))
+            if settings.unitNormA {
+                UnitNormColumns.update(&store, gradients: &gradients, optimizer: &optimizer, learningRate: rate, layout: layout,
+                                       instances: range.count, normalising: step + 1 < settings.steps)
+            } else {
+                optimizer.update(&store, gradients: &gradients, learningRate: rate) { $0.applyAll() }
+            }
             let isRecord = nextRecord < records.count && records[nextRecord] == step + 1
             if isRecord || progress != nil {
                 let (total, slowest) = shared.update(terms: terms, first: range.lowerBound, record: isRecord ? nextRecord : nil, step: step + 1)
@@ -166,60 +169,6 @@ public enum APDTrainer {
             if isRecord { nextRecord += 1 }
         }
         return terms
-    }
-}
-
-/// The reference's `unit_norm_matrices`: every column A[c, :, k] of every layer has unit norm, and
-/// the gradient's component along the column is removed before the optimiser step.
-enum UnitNormColumns {
-    static func normalise(_ store: inout [Float], layout: ComponentLayout, instances: Int) {
-        store.withUnsafeMutableBufferPointer { p in
-            let base = UncheckedSendable(p.baseAddress!)
-            forEachBlock(layout: layout, instances: instances) { start, rows, norms in
-                let (a, k) = (base.value + start, layout.rank)
-                norms.update(repeating: 0, count: k)
-                for i in 0..<rows { BatchVectors.addSquares(a + i * k, norms, k) }
-                for r in 0..<k { norms[r] = 1 / max(norms[r].squareRoot(), 1e-12) }
-                for i in 0..<rows { BatchVectors.multiply(norms, a + i * k, a + i * k, k) }
-            }
-        }
-    }
-
-    static func projectGradients(_ gradients: inout [Float], parameters: [Float], layout: ComponentLayout, instances: Int) {
-        gradients.withUnsafeMutableBufferPointer { g in
-            parameters.withUnsafeBufferPointer { p in
-                let (gBase, pBase) = (UncheckedSendable(g.baseAddress!), UncheckedSendable(p.baseAddress!))
-                forEachBlock(layout: layout, instances: instances) { start, rows, along in
-                    let (ga, a, k) = (gBase.value + start, pBase.value + start, layout.rank)
-                    along.update(repeating: 0, count: k)
-                    for i in 0..<rows { BatchVectors.addProduct(ga + i * k, a + i * k, along, k) }
-                    for i in 0..<rows { BatchVectors.subtractProduct(along, a + i * k, ga + i * k, k) }
-                }
-            }
-        }
-    }
-
-    /// Calls `body(start, rows, scratch)` for each A_c block `[d_in, rank]` of each layer and instance
-    /// (its columns are the vectors kept at unit norm), with `rank` floats of scratch. Blocks are
-    /// independent, so millions of parameters are split over the cores without changing any result.
-    private static func forEachBlock(layout: ComponentLayout, instances: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let blocks = (0..<instances).flatMap { instance in
-            layout.layers.indices.flatMap { l in
-                (0..<layout.components).map { c in
-                    (start: instance * layout.count + layout.aOffsets[l] + c * layout.layers[l].inputs * layout.rank, rows: layout.layers[l].inputs)
-                }
-            }
-        }
-        let size = blocks.reduce(0) { $0 + $1.rows } * layout.rank
-        let parts = size >= 1 << 20 ? min(ProcessInfo.processInfo.activeProcessorCount, blocks.count) : 1
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { t in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: layout.rank)
-                defer { scratch.deallocate() }
-                for block in blocks[(blocks.count * t / parts)..<(blocks.count * (t + 1) / parts)] { shared.value(block.start, block.rows, scratch) }
-            }
-        }
     }
 }
 

@@ -34,48 +34,96 @@ public struct Adam: Sendable {
     /// Takes one step: updates every parameter in place from its gradient (same shapes, same order each call).
     public mutating func update(_ parameters: inout [Tensor], gradients: [Tensor], learningRate lr: Float) {
         precondition(parameters.count == gradients.count, "\(parameters.count) parameters but \(gradients.count) gradients")
-        if firstMoments.isEmpty {
-            // Separate allocations: a shared copy-on-write buffer would be copied on the first write.
-            firstMoments = parameters.map { Tensor(zeros: $0.shape) }
-            secondMoments = parameters.map { Tensor(zeros: $0.shape) }
-        }
-        step += 1
-        let correction1 = 1 - pow(beta1, Float(step))
-        let correction2 = 1 - pow(beta2, Float(step))
-        let stepSize = lr / correction1
-        let decay = decoupledWeightDecay ? 1 - lr * weightDecay : 1
-        let l2 = decoupledWeightDecay ? 0 : weightDecay
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
-        let inverseRootCorrection2 = 1 / correction2.squareRoot()
+        prepareMoments(for: parameters)
+        let constants = nextStep(learningRate: lr)
         for index in parameters.indices {
             precondition(parameters[index].shape == gradients[index].shape, "gradient shape differs from its parameter")
             parameters[index].scalars.withUnsafeMutableBufferPointer { p in
                 gradients[index].scalars.withUnsafeBufferPointer { g in
-                    firstMoments[index].scalars.withUnsafeMutableBufferPointer { m in
-                        secondMoments[index].scalars.withUnsafeMutableBufferPointer { v in
-                            let pointers = AdamPointers(p: p.baseAddress!, g: g.baseAddress!, m: m.baseAddress!, v: v.baseAddress!)
-                            let step: @Sendable (Range<Int>) -> Void = { range in
-                                ck_adam_update(pointers.p + range.lowerBound, pointers.g + range.lowerBound,
-                                               pointers.m + range.lowerBound, pointers.v + range.lowerBound, range.count,
-                                               b1, b2, l2, decay, stepSize, inverseRootCorrection2, eps)
-                            }
-                            // Millions of parameters (APD's residual MLP has 13.6 M) are worth both cores; the
-                            // elementwise update gives the same result however it is split.
-                            let count = p.count, parts = count >= 1 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
-                            if parts > 1 {
-                                DispatchQueue.concurrentPerform(iterations: parts) { t in step((count * t / parts)..<(count * (t + 1) / parts)) }
-                            } else {
-                                step(0..<count)
-                            }
-                        }
-                    }
+                    // The gradients are only read here.
+                    withStep(p, UnsafeMutablePointer(mutating: g.baseAddress!), moments: index, constants) { $0.applyAll() }
                 }
+            }
+        }
+    }
+
+    /// Takes one step for a single parameter tensor, with the order of the work left to the caller:
+    /// `schedule` must call `step.apply(range)` exactly once for every index, on disjoint ranges,
+    /// from any threads. Before a range's `apply` it may change that range's gradients, and after
+    /// it the range's parameters, through `step.parameters` and `step.gradients`: so work on a slice
+    /// can run while the slice is in cache. The update itself is `update(_:gradients:learningRate:)`'s.
+    public mutating func update(_ parameters: inout Tensor, gradients: inout Tensor, learningRate lr: Float,
+                                schedule: (_ step: AdamStep) -> Void) {
+        precondition(parameters.shape == gradients.shape, "gradient shape differs from its parameter")
+        prepareMoments(for: [parameters])
+        let constants = nextStep(learningRate: lr)
+        parameters.scalars.withUnsafeMutableBufferPointer { p in
+            gradients.scalars.withUnsafeMutableBufferPointer { g in
+                withStep(p, g.baseAddress!, moments: 0, constants, schedule)
+            }
+        }
+    }
+
+    /// Moments for `parameters`, zero, made on the first step.
+    private mutating func prepareMoments(for parameters: [Tensor]) {
+        guard firstMoments.isEmpty else { return }
+        // Separate allocations: a shared copy-on-write buffer would be copied on the first write.
+        firstMoments = parameters.map { Tensor(zeros: $0.shape) }
+        secondMoments = parameters.map { Tensor(zeros: $0.shape) }
+    }
+
+    /// Counts the step and returns its constants: bias corrections and weight decay at `lr`.
+    private mutating func nextStep(learningRate lr: Float) -> AdamStep.Constants {
+        step += 1
+        let correction1 = 1 - pow(beta1, Float(step))
+        let correction2 = 1 - pow(beta2, Float(step))
+        return AdamStep.Constants(b1: beta1, b2: beta2, epsilon: epsilon, l2: decoupledWeightDecay ? 0 : weightDecay,
+                             decay: decoupledWeightDecay ? 1 - lr * weightDecay : 1, stepSize: lr / correction1,
+                             inverseRootCorrection2: 1 / correction2.squareRoot())
+    }
+
+    /// Runs `body` with the step of one tensor: parameters `p`, gradients `g`, moments `index`.
+    private mutating func withStep(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeMutablePointer<Float>, moments index: Int,
+                                   _ constants: AdamStep.Constants, _ body: (AdamStep) -> Void) {
+        firstMoments[index].scalars.withUnsafeMutableBufferPointer { m in
+            secondMoments[index].scalars.withUnsafeMutableBufferPointer { v in
+                body(AdamStep(count: p.count, parameters: p.baseAddress!, gradients: g, firstMoments: m.baseAddress!,
+                              secondMoments: v.baseAddress!, constants: constants))
             }
         }
     }
 }
 
-/// The buffers of one Adam update, shared by workers that touch disjoint ranges.
-private struct AdamPointers: @unchecked Sendable {
-    let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+/// One Adam step of one tensor, applied a range at a time (see `Adam.update(_:gradients:learningRate:schedule:)`).
+public struct AdamStep: @unchecked Sendable {
+    /// The tensor's elements.
+    public let count: Int
+    /// The tensor's parameters and gradients, for work on a range around its update.
+    public let parameters: UnsafeMutablePointer<Float>
+    public let gradients: UnsafeMutablePointer<Float>
+    let firstMoments: UnsafeMutablePointer<Float>, secondMoments: UnsafeMutablePointer<Float>
+    let constants: Constants
+
+    /// What every element's update in one step shares.
+    struct Constants {
+        let b1, b2, epsilon, l2, decay, stepSize, inverseRootCorrection2: Float
+    }
+
+    /// Updates every parameter: millions of them (APD's residual MLP has 13.6 M) on all cores, since
+    /// the elementwise update gives the same result however it is split.
+    public func applyAll() {
+        let parts = count >= 1 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
+        if parts > 1 {
+            DispatchQueue.concurrentPerform(iterations: parts) { t in apply((count * t / parts)..<(count * (t + 1) / parts)) }
+        } else {
+            apply(0..<count)
+        }
+    }
+
+    /// Updates the parameters in `range` from their gradients and moments.
+    public func apply(_ range: Range<Int>) {
+        let (i, k) = (range.lowerBound, constants)
+        ck_adam_update(parameters + i, gradients + i, firstMoments + i, secondMoments + i, range.count,
+                       k.b1, k.b2, k.l2, k.decay, k.stepSize, k.inverseRootCorrection2, k.epsilon)
+    }
 }
