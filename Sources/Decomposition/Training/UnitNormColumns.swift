@@ -32,13 +32,15 @@ enum UnitNormColumns {
                 step.apply(start..<(start + rows * k))
                 if normalising { normaliseBlock(p.value + start, rows: rows, rank: k, scratch: scratch) }
             }
-            // Everything outside the A blocks (the B matrices), in pieces the cores share out.
+            // Everything outside the A blocks (the B matrices), in pieces small enough for the cores
+            // to share out evenly when there are millions.
             var gaps: [Range<Int>] = [], next = 0
             for block in blocks(layout: layout, instances: instances).sorted(by: { $0.start < $1.start }) {
                 if block.start > next { gaps.append(next..<block.start) }
                 next = block.start + block.rows * k
             }
             if next < step.count { gaps.append(next..<step.count) }
+            guard step.count >= 1 << 20 else { return gaps.forEach(step.apply) }
             let piece = 1 << 16
             let pieces = gaps.flatMap { gap in stride(from: gap.lowerBound, to: gap.upperBound, by: piece).map { $0..<min($0 + piece, gap.upperBound) } }
             DispatchQueue.concurrentPerform(iterations: pieces.count) { step.apply(pieces[$0]) }

@@ -78,8 +78,8 @@ public struct Adam: Sendable {
         let correction1 = 1 - pow(beta1, Float(step))
         let correction2 = 1 - pow(beta2, Float(step))
         return AdamStep.Constants(b1: beta1, b2: beta2, epsilon: epsilon, l2: decoupledWeightDecay ? 0 : weightDecay,
-                             decay: decoupledWeightDecay ? 1 - lr * weightDecay : 1, stepSize: lr / correction1,
-                             inverseRootCorrection2: 1 / correction2.squareRoot())
+                                  decay: decoupledWeightDecay ? 1 - lr * weightDecay : 1, stepSize: lr / correction1,
+                                  inverseRootCorrection2: 1 / correction2.squareRoot())
     }
 
     /// Runs `body` with the step of one tensor: parameters `p`, gradients `g`, moments `index`.
@@ -98,7 +98,7 @@ public struct Adam: Sendable {
 public struct AdamStep: @unchecked Sendable {
     /// The tensor's elements.
     public let count: Int
-    /// The tensor's parameters and gradients, for work on a range around its update.
+    /// The tensor's parameters and gradients (`[count]`), for work on a range around its update.
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
     let firstMoments: UnsafeMutablePointer<Float>, secondMoments: UnsafeMutablePointer<Float>
