@@ -324,13 +324,20 @@ final class ResidualMLPStep: DecompositionStep {
         case .batchTopK:
             computeAttributions(p)
             topK.select(scores: attribution, count: components * batch, keep: settings.keptPairs, mask: mask)
-            // The parameter match and the Schatten penalty write every gradient (no zeroing pass); the
-            // sparse pass adds its terms after.
-            (terms.parameterMatch, terms.schatten) = parameterMatchAndSchatten(p, g)
+            terms.parameterMatch = parameterMatchDifferences(p)
+            // The sparse pass writes each component's parameter-match and Schatten gradients (no zeroing
+            // pass) just before adding its own terms, while the component's gradients are in cache.
             (terms.topKReconstruction, terms.activationReconstruction) = sparsePass(p, g)
+            terms.schatten = schattenPenalty()
         case .lpAttributions:
             // The mask needs the attributions first, so the parameter match writes every gradient alone.
-            (terms.parameterMatch, _) = parameterMatchAndSchatten(p, g, schatten: false)
+            terms.parameterMatch = parameterMatchDifferences(p)
+            let usage = [Float](repeating: 0, count: components)
+            forComponents { range, _ in
+                for c in range {
+                    for matrix in layout.layers.indices { parameterGradients(matrix, component: c, p, g, usage: usage, schatten: false) }
+                }
+            }
             (terms.lpSparsity, terms.schatten) = lpPass(p, g)
         }
         terms.weigh(by: settings)
@@ -423,7 +430,9 @@ final class ResidualMLPStep: DecompositionStep {
     }
 
     /// The sparse forward pass with the kept (sample, component) pairs, the output and activation
-    /// reconstruction losses, and their gradients (scaled by their coefficients) added to g.
+    /// reconstruction losses, and every gradient: per component, the parameter match's and the
+    /// Schatten penalty's written first (`parameterGradients`), then the pass's own terms added,
+    /// all scaled by their coefficients.
     private func sparsePass(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>) -> (Double, Double) {
         let (bs, d, k) = (batch, embedding, rank)
         sparseForward(p)
@@ -442,6 +451,7 @@ final class ResidualMLPStep: DecompositionStep {
             for i in 0..<(bs * widths[l]) { let e = postM[l][i] - post[l][i]; activation += Double(e * e) }
         }
         let (dW, dU) = (pairDW!, pairDU!)
+        let usage = (0..<components).map { c in (0..<bs).reduce(Float(0)) { $0 + mask[c * bs + $1] } }
         // Backward: gradR holds ∂loss/∂r'_{l+1}. The gradients of each pair's inner activations and of
         // the residual, the wide products component by component as in the forward pass; then per
         // component (in parallel, its pairs in sample order): the gradients of A and B.
@@ -483,8 +493,11 @@ final class ResidualMLPStep: DecompositionStep {
                     }
                 }
             }
-            inParallel(count: components, cost: { self.componentPairs[$0].count }) { range, _ in
+            // Each component's parameter-match gradient costs about as much as 100 of its pairs' terms.
+            inParallel(count: components, cost: { self.componentPairs[$0].count + 100 }) { range, _ in
                 for c in range {
+                    parameterGradients(2 * l, component: c, p, g, usage: usage)
+                    parameterGradients(2 * l + 1, component: c, p, g, usage: usage)
                     let aOut = a(p, matrix: 2 * l + 1, component: c), bOut = b(p, matrix: 2 * l + 1, component: c)
                     let aIn = a(p, matrix: 2 * l, component: c), bIn = b(p, matrix: 2 * l, component: c)
                     let (gaOut, gbOut, gaIn, gbIn) = (g + (aOut - p), g + (bOut - p), g + (aIn - p), g + (bIn - p))
@@ -505,61 +518,63 @@ final class ResidualMLPStep: DecompositionStep {
         return (reconstruction / Double(bs * outputs), activation / Double(bs * totalWidth))
     }
 
-    /// The parameter match Σ_s ‖W_s − Σ_c A_sc B_sc‖² / n_params and the Schatten penalty (with the
-    /// batch top-k mask; 0 without `schatten`), and their gradients (scaled by their coefficients) written to g.
-    private func parameterMatchAndSchatten(_ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                                           schatten: Bool = true) -> (Double, Double) {
-        let k = rank
-        let nParameters = decomposedParameterCount
-        let scale = -2 * Float(settings.parameterMatchCoefficient) / Float(nParameters)
-        let schattenScale = Float(settings.schattenCoefficient) / (Float(nParameters) * Float(batch))
-        var usage = [Float](repeating: 0, count: components)
-        for c in 0..<components { for t in 0..<batch { usage[c] += mask[c * batch + t] } }
+    /// The parameter match Σ_s ‖W_s − Σ_c A_sc B_sc‖² / n_params; leaves each matrix's difference
+    /// D_s = W_s − Σ_c A_sc B_sc in `difference` for `parameterGradients`.
+    private func parameterMatchDifferences(_ p: UnsafePointer<Float>) -> Double {
         var total = 0.0
         for (s, layer) in layout.layers.enumerated() {
             let (dIn, dOut) = (layer.inputs, layer.outputs)
             let diff = difference[s]
-            let block = s / 2
-            // D = W − Σ_c A_c B_c: each thread sums its components into its own slice of `partial`.
+            // Each block of components is summed into its own slice of `partial`, in parallel.
             let partial = partialSums[s], size = componentBlock
             let blocks = (components + size - 1) / size
             withoutActuallyEscaping({ (index: Int) in
                 let slice = partial + index * dIn * dOut
                 for c in (index * size)..<min(self.components, (index + 1) * size) {
-                    Self.multiply(self.a(p, matrix: s, component: c), self.b(p, matrix: s, component: c), slice, m: dIn, n: dOut, k: k,
+                    Self.multiply(self.a(p, matrix: s, component: c), self.b(p, matrix: s, component: c), slice, m: dIn, n: dOut, k: self.rank,
                                   accumulate: c > index * size)
                 }
             }) { body in
                 let shared = UncheckedSendable(body)
                 DispatchQueue.concurrentPerform(iterations: blocks) { shared.value($0) }
             }
-            diff.update(from: s % 2 == 0 ? wIn[block] : wOut[block], count: dIn * dOut)
+            diff.update(from: s % 2 == 0 ? wIn[s / 2] : wOut[s / 2], count: dIn * dOut)
             for index in 0..<blocks { let slice = partial + index * dIn * dOut; for i in 0..<(dIn * dOut) { diff[i] -= slice[i] } }
             total += Double(BatchVectors.dot(diff, diff, dIn * dOut))
-            forComponents { range, _ in
-                let sums = UnsafeMutablePointer<Float>.allocate(capacity: 4 * k)
-                defer { sums.deallocate() }
-                let (sa, sb, factorA, factorB) = (sums, sums + k, sums + 2 * k, sums + 3 * k)
-                for c in range {
-                    let aC = a(p, matrix: s, component: c), bC = b(p, matrix: s, component: c)
-                    let (gA, gB) = (g + (aC - p), g + (bC - p))
-                    // ∂/∂A_c = −2 D B_cᵀ, ∂/∂B_c = −2 A_cᵀ D (times coefficient / n_params), written over g;
-                    // then the Schatten term while the component is still in cache.
-                    Self.multiply(diff, bC, gA, m: dIn, n: k, k: dOut, transposeB: true, alpha: scale)
-                    Self.multiply(aC, diff, gB, m: k, n: dOut, k: dIn, transposeA: true, alpha: scale)
-                    guard schatten else { continue }
-                    SchattenPenalty.squaredNorms(a: aC, b: bC, inputs: dIn, rank: k, outputs: dOut, sa: sa, sb: sb)
-                    schattenTerms[s * components + c] = SchattenPenalty.binaryTerm(
-                        sa: sa, sb: sb, rank: k, usage: usage[c], batchSize: batch, p: Float(settings.schattenP),
-                        scale: schattenScale, factorA: factorA, factorB: factorB)
-                    SchattenPenalty.addGradient(a: aC, b: bC, inputs: dIn, rank: k, outputs: dOut, factorA: factorA, factorB: factorB,
-                                                gradientA: gA, gradientB: gB)
-                }
-            }
         }
-        // Summed in component order, so the reported penalty does not depend on the thread count either.
-        let penalty = schatten ? (0..<(layout.layers.count * components)).reduce(0.0) { $0 + schattenTerms[$1] } : 0
-        return (total / Double(nParameters), penalty / Double(nParameters * batch))
+        return total / Double(decomposedParameterCount)
+    }
+
+    /// Writes component c's gradients of decomposed matrix s over g: the parameter match's,
+    /// ∂/∂A_c = −2 D B_cᵀ and ∂/∂B_c = −2 A_cᵀ D (times coefficient / n_params, with D from
+    /// `parameterMatchDifferences`), then, with `schatten`, adds the Schatten penalty's for a
+    /// batch top-k mask that keeps the component for `usage[c]` samples, whose term goes to `schattenTerms`.
+    private func parameterGradients(_ s: Int, component c: Int, _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                                    usage: [Float], schatten: Bool = true) {
+        let (k, dIn, dOut) = (rank, layout.layers[s].inputs, layout.layers[s].outputs)
+        let nParameters = Float(decomposedParameterCount)
+        let aC = a(p, matrix: s, component: c), bC = b(p, matrix: s, component: c)
+        let (gA, gB) = (g + (aC - p), g + (bC - p))
+        let scale = -2 * Float(settings.parameterMatchCoefficient) / nParameters
+        Self.multiply(difference[s], bC, gA, m: dIn, n: k, k: dOut, transposeB: true, alpha: scale)
+        Self.multiply(aC, difference[s], gB, m: k, n: dOut, k: dIn, transposeA: true, alpha: scale)
+        guard schatten else { return }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * k) { sums in
+            let (sa, sb, factorA, factorB) = (sums.baseAddress!, sums.baseAddress! + k, sums.baseAddress! + 2 * k, sums.baseAddress! + 3 * k)
+            SchattenPenalty.squaredNorms(a: aC, b: bC, inputs: dIn, rank: k, outputs: dOut, sa: sa, sb: sb)
+            schattenTerms[s * components + c] = SchattenPenalty.binaryTerm(
+                sa: sa, sb: sb, rank: k, usage: usage[c], batchSize: batch, p: Float(settings.schattenP),
+                scale: Float(settings.schattenCoefficient) / (nParameters * Float(batch)), factorA: factorA, factorB: factorB)
+            SchattenPenalty.addGradient(a: aC, b: bC, inputs: dIn, rank: k, outputs: dOut, factorA: factorA, factorB: factorB,
+                                        gradientA: gA, gradientB: gB)
+        }
+    }
+
+    /// The Schatten penalty of the batch top-k mask from the terms `parameterGradients` left, summed
+    /// in component order, so that it does not depend on the thread count either.
+    private func schattenPenalty() -> Double {
+        let penalty = (0..<(layout.layers.count * components)).reduce(0.0) { $0 + schattenTerms[$1] }
+        return penalty / Double(decomposedParameterCount * batch)
     }
 
     /// The L_p variant after the parameter match: per component (in parallel), its attributions, its
