@@ -24,8 +24,9 @@ import ToyModels
 ///
 /// Both cores share every phase without the thread count changing any result: components (and
 /// samples) are split into ranges that write disjoint slices, and every sum over components runs
-/// in a fixed order. The parameter match and the Schatten penalty write each component's
-/// gradient while it is in cache (no zeroing pass); the sparse pass adds its terms after.
+/// in a fixed order. Each component's gradient is assembled in one visit, while it is in cache:
+/// the parameter match and the Schatten penalty write it (no zeroing pass), then the sparse pass
+/// adds its terms.
 final class ResidualMLPStep: DecompositionStep {
     let settings: APDSettings
     let batch: Int, components: Int, rank: Int
