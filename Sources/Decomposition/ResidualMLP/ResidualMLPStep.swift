@@ -333,10 +333,9 @@ final class ResidualMLPStep: DecompositionStep {
         case .lpAttributions:
             // The mask needs the attributions first, so the parameter match writes every gradient alone.
             terms.parameterMatch = parameterMatchDifferences(p)
-            let usage = [Float](repeating: 0, count: components)
             forComponents { range, _ in
                 for c in range {
-                    for matrix in layout.layers.indices { parameterGradients(matrix, component: c, p, g, usage: usage, schatten: false) }
+                    for matrix in layout.layers.indices { parameterGradients(matrix, component: c, p, g, schattenUsage: nil) }
                 }
             }
             (terms.lpSparsity, terms.schatten) = lpPass(p, g)
@@ -494,11 +493,12 @@ final class ResidualMLPStep: DecompositionStep {
                     }
                 }
             }
-            // Each component's parameter-match gradient costs about as much as 100 of its pairs' terms.
-            inParallel(count: components, cost: { self.componentPairs[$0].count + 100 }) { range, _ in
+            // A component's parameter-match products (4 of d h k multiply-adds) cost as much as the
+            // rank-one terms (about 2 d k) of 2 h of its pairs.
+            inParallel(count: components, cost: { self.componentPairs[$0].count + 2 * h }) { range, _ in
                 for c in range {
-                    parameterGradients(2 * l, component: c, p, g, usage: usage)
-                    parameterGradients(2 * l + 1, component: c, p, g, usage: usage)
+                    parameterGradients(2 * l, component: c, p, g, schattenUsage: usage)
+                    parameterGradients(2 * l + 1, component: c, p, g, schattenUsage: usage)
                     let aOut = a(p, matrix: 2 * l + 1, component: c), bOut = b(p, matrix: 2 * l + 1, component: c)
                     let aIn = a(p, matrix: 2 * l, component: c), bIn = b(p, matrix: 2 * l, component: c)
                     let (gaOut, gbOut, gaIn, gbIn) = (g + (aOut - p), g + (bOut - p), g + (aIn - p), g + (bIn - p))
@@ -548,10 +548,10 @@ final class ResidualMLPStep: DecompositionStep {
 
     /// Writes component c's gradients of decomposed matrix s over g: the parameter match's,
     /// ∂/∂A_c = −2 D B_cᵀ and ∂/∂B_c = −2 A_cᵀ D (times coefficient / n_params, with D from
-    /// `parameterMatchDifferences`), then, with `schatten`, adds the Schatten penalty's for a
-    /// batch top-k mask that keeps the component for `usage[c]` samples, whose term goes to `schattenTerms`.
+    /// `parameterMatchDifferences`), then, given `schattenUsage`, adds the Schatten penalty's for a
+    /// batch top-k mask that keeps component c for `schattenUsage[c]` samples; its term goes to `schattenTerms`.
     private func parameterGradients(_ s: Int, component c: Int, _ p: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                                    usage: [Float], schatten: Bool = true) {
+                                    schattenUsage: [Float]?) {
         let (k, dIn, dOut) = (rank, layout.layers[s].inputs, layout.layers[s].outputs)
         let nParameters = Float(decomposedParameterCount)
         let aC = a(p, matrix: s, component: c), bC = b(p, matrix: s, component: c)
@@ -559,7 +559,7 @@ final class ResidualMLPStep: DecompositionStep {
         let scale = -2 * Float(settings.parameterMatchCoefficient) / nParameters
         Self.multiply(difference[s], bC, gA, m: dIn, n: k, k: dOut, transposeB: true, alpha: scale)
         Self.multiply(aC, difference[s], gB, m: k, n: dOut, k: dIn, transposeA: true, alpha: scale)
-        guard schatten else { return }
+        guard let usage = schattenUsage else { return }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * k) { sums in
             let (sa, sb, factorA, factorB) = (sums.baseAddress!, sums.baseAddress! + k, sums.baseAddress! + 2 * k, sums.baseAddress! + 3 * k)
             SchattenPenalty.squaredNorms(a: aC, b: bC, inputs: dIn, rank: k, outputs: dOut, sa: sa, sb: sb)
