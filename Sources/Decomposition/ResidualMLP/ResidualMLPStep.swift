@@ -189,6 +189,14 @@ final class ResidualMLPStep: DecompositionStep {
         }
     }
 
+    /// Runs `body(index, components)` for each fixed block of components (`componentBlocks`), blocks in parallel.
+    private func forEachComponentBlock(_ body: (Int, Range<Int>) -> Void) {
+        let size = componentBlock
+        inParallel(count: (components + size - 1) / size) { blocks, _ in
+            for index in blocks { body(index, (index * size)..<min(components, (index + 1) * size)) }
+        }
+    }
+
     /// Runs `body(component, pair)` for every kept pair, component by component (components in
     /// parallel, balanced by their pairs), so that a component's matrices are read once for all its pairs.
     private func forEachPairByComponent(_ body: (Int, Int) -> Void) {
@@ -263,16 +271,14 @@ final class ResidualMLPStep: DecompositionStep {
     /// ([components k, d]), so W_U and W^in are packed once per block rather than once per
     /// component. The blocks are fixed (`componentBlocks`), so the thread count changes no bits.
     private func componentProducts(_ p: UnsafePointer<Float>) {
-        let (k, d, size) = (rank, embedding, componentBlock)
-        inParallel(count: (components + size - 1) / size) { blocks, _ in
-            for block in blocks {
-                let (first, count) = (block * size, min(size, components - block * size))
-                for l in 0..<layerCount {
-                    let stacked = b(p, matrix: 2 * l + 1, component: first)
-                    Self.multiply(stacked, wU, bOutU[l] + first * k * outputs, m: count * k, n: outputs, k: d)
-                    for later in (l + 1)..<max(l + 1, layerCount) {
-                        Self.multiply(stacked, wIn[later], bOutIn[l][later]! + first * k * widths[later], m: count * k, n: widths[later], k: d)
-                    }
+        let (k, d) = (rank, embedding)
+        forEachComponentBlock { _, block in
+            let (first, count) = (block.lowerBound, block.count)
+            for l in 0..<layerCount {
+                let stacked = b(p, matrix: 2 * l + 1, component: first)
+                Self.multiply(stacked, wU, bOutU[l] + first * k * outputs, m: count * k, n: outputs, k: d)
+                for later in (l + 1)..<max(l + 1, layerCount) {
+                    Self.multiply(stacked, wIn[later], bOutIn[l][later]! + first * k * widths[later], m: count * k, n: widths[later], k: d)
                 }
             }
         }
@@ -451,7 +457,7 @@ final class ResidualMLPStep: DecompositionStep {
             for i in 0..<(bs * widths[l]) { let e = postM[l][i] - post[l][i]; activation += Double(e * e) }
         }
         let (dW, dU) = (pairDW!, pairDU!)
-        let usage = (0..<components).map { c in (0..<bs).reduce(Float(0)) { $0 + mask[c * bs + $1] } }
+        let usage = componentPairs.map { Float($0.count) }  // samples that keep each component
         // Backward: gradR holds ∂loss/∂r'_{l+1}. The gradients of each pair's inner activations and of
         // the residual, the wide products component by component as in the forward pass; then per
         // component (in parallel, its pairs in sample order): the gradients of A and B.
@@ -527,19 +533,16 @@ final class ResidualMLPStep: DecompositionStep {
             let (dIn, dOut) = (layer.inputs, layer.outputs)
             let diff = difference[s]
             // Each block of components is summed into its own slice of `partial`, in parallel.
-            let partial = partialSums[s], size = componentBlock
-            let blocks = (components + size - 1) / size
-            withoutActuallyEscaping({ (index: Int) in
+            let partial = partialSums[s]
+            forEachComponentBlock { index, block in
                 let slice = partial + index * dIn * dOut
-                for c in (index * size)..<min(self.components, (index + 1) * size) {
-                    Self.multiply(self.a(p, matrix: s, component: c), self.b(p, matrix: s, component: c), slice, m: dIn, n: dOut, k: self.rank,
-                                  accumulate: c > index * size)
+                for c in block {
+                    Self.multiply(a(p, matrix: s, component: c), b(p, matrix: s, component: c), slice, m: dIn, n: dOut, k: rank,
+                                  accumulate: c > block.lowerBound)
                 }
-            }) { body in
-                let shared = UncheckedSendable(body)
-                DispatchQueue.concurrentPerform(iterations: blocks) { shared.value($0) }
             }
             diff.update(from: s % 2 == 0 ? wIn[s / 2] : wOut[s / 2], count: dIn * dOut)
+            let blocks = (components + componentBlock - 1) / componentBlock
             for index in 0..<blocks { let slice = partial + index * dIn * dOut; for i in 0..<(dIn * dOut) { diff[i] -= slice[i] } }
             total += Double(BatchVectors.dot(diff, diff, dIn * dOut))
         }
