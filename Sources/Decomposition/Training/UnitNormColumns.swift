@@ -12,7 +12,7 @@ enum UnitNormColumns {
     static func normalise(_ store: inout Tensor, layout: ComponentLayout, instances: Int) {
         store.scalars.withUnsafeMutableBufferPointer { p in
             let base = UncheckedSendable(p.baseAddress!)
-            forEachBlock(layout: layout, instances: instances) { start, rows, scratch in
+            forEach(blocks(layout: layout, instances: instances), rank: layout.rank) { start, rows, scratch in
                 normaliseBlock(base.value + start, rows: rows, rank: layout.rank, scratch: scratch)
             }
         }
@@ -24,10 +24,10 @@ enum UnitNormColumns {
     /// the next step's normalisation. The other parameters are updated as usual.
     static func update(_ store: inout Tensor, gradients: inout Tensor, optimizer: inout Adam, learningRate: Float,
                        layout: ComponentLayout, instances: Int, normalising: Bool) {
-        let k = layout.rank
+        let (k, blocks) = (layout.rank, blocks(layout: layout, instances: instances))
         optimizer.update(&store, gradients: &gradients, learningRate: learningRate) { step in
             let (p, g) = (UncheckedSendable(step.parameters), UncheckedSendable(step.gradients))
-            forEachBlock(layout: layout, instances: instances) { start, rows, scratch in
+            forEach(blocks, rank: k) { start, rows, scratch in
                 projectBlock(g.value + start, along: p.value + start, rows: rows, rank: k, scratch: scratch)
                 step.apply(start..<(start + rows * k))
                 if normalising { normaliseBlock(p.value + start, rows: rows, rank: k, scratch: scratch) }
@@ -35,7 +35,7 @@ enum UnitNormColumns {
             // Everything outside the A blocks (the B matrices), in pieces small enough for the cores
             // to share out evenly when there are millions.
             var gaps: [Range<Int>] = [], next = 0
-            for block in blocks(layout: layout, instances: instances).sorted(by: { $0.start < $1.start }) {
+            for block in blocks {
                 if block.start > next { gaps.append(next..<block.start) }
                 next = block.start + block.rows * k
             }
@@ -63,7 +63,8 @@ enum UnitNormColumns {
         for i in 0..<rows { BatchVectors.subtractProduct(along, a + i * k, ga + i * k, k) }
     }
 
-    /// Each A_c block `[d_in, rank]` of each layer and instance, in storage order: its first index and its rows.
+    /// Each A_c block `[d_in, rank]` of each layer and instance, in storage order (`ComponentLayout`
+    /// puts A_0, B_0, A_1, …): its first index and its rows.
     private static func blocks(layout: ComponentLayout, instances: Int) -> [(start: Int, rows: Int)] {
         (0..<instances).flatMap { instance in
             layout.layers.indices.flatMap { l in
@@ -74,16 +75,15 @@ enum UnitNormColumns {
         }
     }
 
-    /// Calls `body(start, rows, scratch)` for each A_c block (see `blocks`), with `rank` floats of
+    /// Calls `body(start, rows, scratch)` for each A_c block of `blocks`, with `rank` floats of
     /// scratch. Blocks are independent, so millions of parameters are shared out over the cores
     /// block by block (they differ in size by d_in) without changing any result.
-    private static func forEachBlock(layout: ComponentLayout, instances: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let blocks = blocks(layout: layout, instances: instances)
-        let size = blocks.reduce(0) { $0 + $1.rows } * layout.rank
+    private static func forEach(_ blocks: [(start: Int, rows: Int)], rank: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let size = blocks.reduce(0) { $0 + $1.rows } * rank
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
             let run: @Sendable ((start: Int, rows: Int)) -> Void = { block in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: layout.rank) { shared.value(block.start, block.rows, $0.baseAddress!) }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: rank) { shared.value(block.start, block.rows, $0.baseAddress!) }
             }
             if size >= 1 << 20 {
                 DispatchQueue.concurrentPerform(iterations: blocks.count) { run(blocks[$0]) }
