@@ -10,6 +10,8 @@
 #ifndef CK_CPU_DISPATCH_H
 #define CK_CPU_DISPATCH_H
 
+#include <stddef.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #define CK_HAS_DISPATCH 1
 #include <immintrin.h>
@@ -24,6 +26,12 @@ static inline int ck_cpu_has_avx2(void) {
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
     return cached;
+}
+
+/* Mask whose first `count` lanes are set (none for count <= 0, all for count >= 8), for maskload/maskstore. */
+static inline __attribute__((always_inline, target("avx2,fma"))) __m256i ck_lane_mask(ptrdiff_t count) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), lanes);
 }
 
 /* 1 when the CPU has the AVX-512 subsets the kernels use (F, BW, VL, DQ) and AVX2/FMA (checked once). */

@@ -42,6 +42,7 @@
  */
 
 #include "CKernels.h"
+#include "cpu_dispatch.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -232,12 +233,6 @@ CK_INLINE void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-/* Mask whose first `count` (0...8) lanes are set, for maskload/maskstore. */
-CK_INLINE __m256i lane_mask(ptrdiff_t count) {
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), lanes);
-}
-
 /*
  * A micro-panel is `kc` groups of `W` (6, 8 or 16) floats: dst[p * W + r] = src[r * sp + p * sk]
  * for r < w, zero for w <= r < W. `sp` is the stride between the panel's rows (A) or columns (B),
@@ -247,7 +242,7 @@ CK_INLINE __m256i lane_mask(ptrdiff_t count) {
  * which is written afterwards (packed buffers carry PAD floats of slack for the very last one).
  */
 CK_TARGET static void pack_copy(float *dst, int W, int w, ptrdiff_t kc, const float *src, ptrdiff_t sk) {
-    const __m256i lo = lane_mask(w < 8 ? w : 8), hi = lane_mask(w - 8);
+    const __m256i lo = ck_lane_mask(w < 8 ? w : 8), hi = ck_lane_mask(w - 8);
     if (W == 16) {
         for (ptrdiff_t p = 0; p < kc; ++p, src += sk, dst += 16) {
             _mm256_storeu_ps(dst, _mm256_maskload_ps(src, lo));
@@ -278,7 +273,7 @@ CK_TARGET static void pack_transpose(float *dst, int W, int w, ptrdiff_t kc, con
     /* Ragged panels and the last k < 8 steps: masked loads, zero rows beyond w. */
     for (; p < kc; p += 8) {
         const int depth = (int)min_pd(8, kc - p);
-        const __m256i kmask = lane_mask(depth);
+        const __m256i kmask = ck_lane_mask(depth);
         for (int g = 0; g < W; g += 8) {
             __m256 r[8];
             for (int i = 0; i < 8; ++i)
@@ -309,7 +304,7 @@ CK_TARGET static void pack_block_rows(float *dst, ptrdiff_t total, int W, int na
     const ptrdiff_t full = total / W * W;
     const int w = (int)(total - full);
     const int wlast = narrow_last && w <= 8 ? 8 : W;
-    const __m256i six = lane_mask(6), lo = lane_mask(w < 8 ? w : 8), hi = lane_mask(w - 8);
+    const __m256i six = ck_lane_mask(6), lo = ck_lane_mask(w < 8 ? w : 8), hi = ck_lane_mask(w - 8);
     for (ptrdiff_t p = 0; p < kc; ++p, src += sk) {
         ptrdiff_t j = 0;
         if (W == 16) {
@@ -668,7 +663,7 @@ CK_INLINE void store_lanes(float *c, __m256 x, int count) {
 /* c[0..<count] = alpha * acc + beta * c, count in 1...8 (c not read when beta == 0). */
 CK_INLINE void store_partial(float *c, __m256 acc, __m256 valpha, float beta, int count) {
     __m256 x = _mm256_mul_ps(acc, valpha);
-    if (beta != 0) x = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(c, lane_mask(count)), x);
+    if (beta != 0) x = _mm256_fmadd_ps(_mm256_set1_ps(beta), _mm256_maskload_ps(c, ck_lane_mask(count)), x);
     store_lanes(c, x, count);
 }
 
@@ -802,7 +797,7 @@ CK_INLINE void column_load_a(const gemm_args *g, ptrdiff_t i, __m256 *at) {
     for (ptrdiff_t p0 = 0; p0 < g->k; p0 += 8) {
         const int depth = (int)min_pd(8, g->k - p0);
         if (g->acs == 1) {
-            const __m256i kmask = lane_mask(depth);
+            const __m256i kmask = ck_lane_mask(depth);
             __m256 r[8];
             for (int x = 0; x < 8; ++x) r[x] = _mm256_maskload_ps(g->a + (i + x) * g->ars + p0, kmask);
             transpose8(r);

@@ -63,7 +63,7 @@ CK_TARGET_AVX2 static void vector_matrix_avx2(const float *x, const float *a, pt
         return;
     }
     const int nv = (int)(cols / 8), rest = (int)(cols % 8);
-    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(rest), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i tail = ck_lane_mask(rest);
     __m256 acc[CK_NARROW / 8];
     for (int v = 0; v < nv; ++v) acc[v] = _mm256_loadu_ps(y + 8 * v);
     __m256 last = rest ? _mm256_maskload_ps(y + 8 * nv, tail) : _mm256_setzero_ps();
