@@ -2,12 +2,12 @@ import CKernels
 import TensorCore
 import XCTest
 
-/// `ck_apd_tied_attributions`, the TMS decomposition's hot loop: its AVX-512 and portable paths
+/// `ck_apd_tied_attributions`, the TMS decomposition's hot loop: its AVX-512, AVX2 and portable paths
 /// give the same bits, and both equal the formula summed in the documented order.
 final class TiedAttributionKernelTests: XCTestCase {
     /// Sparse x and active outputs (as at feature probability 0.05, so that whole vectors of
     /// samples are skipped), a batch that is not a multiple of 16, and ranks inside and outside the
-    /// per-rank copies (11, 20) and past the AVX-512 path's limit (33).
+    /// per-rank copies (11, 20) and past the vector paths' limit (33).
     func testPathsAgreeWithTheFormula() {
         var generator = RandomGenerator(seed: 3)
         for (batch, n, m, rank, components) in [(37, 40, 10, 11, 3), (64, 5, 2, 3, 5), (20, 12, 4, 20, 2), (17, 6, 3, 33, 2)] {
@@ -41,7 +41,7 @@ final class TiedAttributionKernelTests: XCTestCase {
             } }
             XCTAssertGreaterThan(expected.filter { $0 > 0 }.count, components * batch / 10, "the check needs nonzero attributions")
 
-            for path: Int32 in [1, 2] {
+            for path: Int32 in [1, 2, 3] {
                 var p = [Float](repeating: .nan, count: components * rank * batch), q = p
                 var attribution = [Float](repeating: .nan, count: components * batch)
                 ck_apd_tied_attributions_path(path, batch, n, m, rank, components, x, hidden, active, a, b, projected,

@@ -18,14 +18,15 @@ extern "C" {
 /// p, q (written unless p is NULL): [components][rank][batch]; attribution (written): [components][batch].
 /// Every sum runs in the order above with a separate multiply and add (no FMA), so the results are
 /// the same on every CPU and equal those of the plain loops; vectors of samples whose x or active
-/// entries are all zero are skipped, which adds only ±0. AVX-512 when the CPU has it.
+/// entries are all zero are skipped, which adds only ±0. AVX-512 when the CPU has it, else AVX2.
 void ck_apd_tied_attributions(ptrdiff_t batch, ptrdiff_t n, ptrdiff_t m, ptrdiff_t rank, ptrdiff_t components,
                               const float *x, const float *hidden, const float *active,
                               const float *a, const float *b, const float *projected,
                               float *p, float *q, float *attribution);
 
 /// `ck_apd_tied_attributions` on a chosen path, for tests: 0 the best this CPU has, 1 portable,
-/// 2 AVX-512 (portable where the CPU lacks it, or for rank > 32 or n, m > 256). All give the same bits.
+/// 2 AVX-512, 3 AVX2 (each falling back to the next where the CPU lacks it, and to portable for
+/// rank > 32 or n, m > 256). All give the same bits.
 void ck_apd_tied_attributions_path(int path, ptrdiff_t batch, ptrdiff_t n, ptrdiff_t m, ptrdiff_t rank, ptrdiff_t components,
                                    const float *x, const float *hidden, const float *active,
                                    const float *a, const float *b, const float *projected,
