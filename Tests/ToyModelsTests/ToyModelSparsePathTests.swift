@@ -3,19 +3,21 @@ import XCTest
 import TensorCore
 import ToyModels
 
-/// The sparse path of the fused step (through U = WᵀW, AVX-512 only) against the tape reference,
-/// at the densities and sizes where `ck_toy_model_step` chooses it and at dense ones.
+/// The sparse path of the fused step (through U = WᵀW, AVX-512 or AVX2) and the fused dense pass
+/// against the tape reference, at the densities and sizes where `ck_toy_model_step` chooses them and
+/// at dense ones.
 final class ToyModelSparsePathTests: XCTestCase {
     /// Loss and gradients of every instance on a forced path: 1 dense, 3 sparse adding S row by row,
-    /// 4 sparse adding S by blocks of 64 rows, 5 the fused dense pass.
-    func step(path: Int32, _ model: ToyModel, _ batch: Tensor, _ importance: Tensor) -> (Float, Tensor, Tensor) {
+    /// 4 sparse adding S by blocks of 64 rows, 5 the fused dense pass; with vectors of at most
+    /// `widest` lanes (0: the widest the CPU has, 8: AVX2).
+    func step(path: Int32, widest: Int32 = 0, _ model: ToyModel, _ batch: Tensor, _ importance: Tensor) -> (Float, Tensor, Tensor) {
         let (m, n, rows) = (model.hiddenCount, model.featureCount, batch.shape[1])
         var scratch = [Float](repeating: .nan, count: ck_toy_model_scratch_count(rows, m, n))
         var dw = Tensor(zeros: model.weights.shape), db = Tensor(zeros: model.bias.shape)
         var loss: Float = 0
         for i in 0..<model.instanceCount {
             loss += Float(ck_toy_model_step_path(
-                path, model.kind == .reluOutput ? 1 : 0, rows, m, n,
+                path, widest, model.kind == .reluOutput ? 1 : 0, rows, m, n,
                 Array(batch.scalars[(i * rows * n)...]), Array(model.weights.scalars[(i * m * n)...]),
                 Array(model.bias.scalars[(i * n)...]), Array(importance.scalars[(i * n)...]),
                 &dw.scalars[i * m * n], &db.scalars[i * n], &scratch))
@@ -29,7 +31,8 @@ final class ToyModelSparsePathTests: XCTestCase {
     /// n = 40, 150 and 100 end in a vector of at most 8 features, which runs on 256 bits; n = 60
     /// (12 in the last vector) and 48 (none partial) keep 512; m = 9 leaves dW a single last row.
     /// n = 37 and 126 (fused, m = 15 and 18) are not multiples of 4, the fused pass's group of features
-    /// for pre (37 also ends in a 256-bit vector, 126 fills all of its 8 vectors).
+    /// for pre (37 also ends in a 256-bit vector, 126 fills all of its 8 vectors). On AVX2 (8 lanes)
+    /// every n but 40 and 48 ends in a partial vector, and n = 150 takes three register chunks.
     func testSparsePathMatchesTape() {
         for (n, m) in [(40, 6), (150, 9), (40, 14), (100, 20), (60, 16), (48, 5), (37, 15), (126, 18)] {
             for kind in ToyModel.Kind.allCases {
@@ -41,9 +44,9 @@ final class ToyModelSparsePathTests: XCTestCase {
                 let batch = distribution.sample(batchSize: 77, lanes: &lanes)
                 let importance = Tensor.uniform([4, n], low: 0.2, high: 1, using: &generator)
                 let (refLoss, refDW, refDB) = tapeLossAndGradients(model, batch, importance)
-                for path: Int32 in [1, 3, 4, 5] {
-                    let (loss, dw, db) = step(path: path, model, batch, importance)
-                    let label = "n \(n) \(kind) path \(path)"
+                for (path, widest): (Int32, Int32) in [(1, 0), (3, 0), (4, 0), (5, 0), (3, 8), (4, 8), (5, 8)] {
+                    let (loss, dw, db) = step(path: path, widest: widest, model, batch, importance)
+                    let label = "n \(n) \(kind) path \(path) widest \(widest)"
                     XCTAssertEqual(loss, refLoss, accuracy: 1e-5 * max(1, abs(refLoss)), label)
                     for (a, b) in zip(dw.scalars, refDW.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(label) dW") }
                     for (a, b) in zip(db.scalars, refDB.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(label) db") }

@@ -47,24 +47,25 @@ ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n);
 /// with act = ReLU when `relu` is non-zero, the identity otherwise.
 /// x: [rows, n]; w: [m, n]; bias, importance: [n]. Writes dL/dW into `dw: [m, n]` and dL/db into
 /// `db: [n]`, and returns L. `scratch` holds `ck_toy_model_scratch_count(rows, m, n)` floats.
-/// Sparse batches take a path through U = WᵀW where the CPU has AVX-512 (chosen from the batch's
-/// nonzero count, or that of its first 64 rows when they are clearly dense, so the same inputs
-/// always take the same path), and dense ones of mid-sized models a fused pass; the numbers agree
-/// to float rounding.
+/// Sparse batches take a path through U = WᵀW where the CPU has AVX2 or AVX-512 (chosen from the
+/// batch's nonzero count, or that of its first 64 rows when they are clearly dense, so the same
+/// inputs always take the same path), and dense ones of mid-sized models a fused pass (AVX-512); the
+/// numbers agree to float rounding.
 double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                          const float *x, const float *w, const float *bias, const float *importance,
                          float *dw, float *db, float *scratch);
 
 /// `ck_toy_model_step` on a chosen path, for tests: 0 chooses as `ck_toy_model_step` does, 1 the dense
-/// path (five matrix products), 2 the sparse path (through U = WᵀW, see toy_model.c) adding S the
-/// cheaper way, 3 adding S row by row, 4 adding S by blocks of rows, 5 the fused dense pass (for
-/// 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128); paths 2 to 5 where the CPU has them (AVX-512) and applies, the
-/// dense one elsewhere. All give the same numbers up to float rounding.
-double ck_toy_model_step_path(int path, int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
+/// path (five matrix products), 2 the sparse path (through U = WᵀW, see toy_model_avx512.c) adding S
+/// the cheaper way, 3 adding S row by row, 4 adding S by blocks of rows, 5 the fused dense pass (for
+/// 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128). `widest` caps the vectors: 0 the widest this CPU has, 8 AVX2 even
+/// where it has AVX-512. Paths 2 to 5 run where the CPU has them and they apply, the dense one
+/// elsewhere. All give the same numbers up to float rounding.
+double ck_toy_model_step_path(int path, int widest, int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                               const float *x, const float *w, const float *bias, const float *importance,
                               float *dw, float *db, float *scratch);
 
-/// 1 when this CPU runs the sparse path of `ck_toy_model_step` (AVX-512), 0 otherwise.
+/// 1 when this CPU runs the sparse path of `ck_toy_model_step` (AVX2 or AVX-512), 0 otherwise.
 int ck_toy_model_has_sparse_path(void);
 
 #ifdef __cplusplus
