@@ -196,7 +196,7 @@ static const path_model avx512_model = {
  * cost as little: at 5→2 over T1's densities (1 to 0.05) the sparse path was 7 % slower in all,
  * 25 % faster only at the sparsest and 25 % slower at p 0.7, where the fit misjudges it. */
 static const path_model avx2_model = {
-    .lanes = 8, .min_features = 16, .dense_mn = 0.42, .dense_n = 1.6, .dense_row = 25, .fused_factor = 1,
+    .lanes = 8, .min_features = 16, .dense_mn = 0.42, .dense_n = 1.6, .dense_row = 25, .fused_factor = 0.85,
     .row_wise_k = 2.5, .row_wise_k0 = 3, .row_wise_row = 14, .row_wise_row_v = 6.8,
     .blocked_k = 1.7, .blocked_k0 = 4.4, .blocked_row = 24, .blocked_row_v = 6.2, .blocked_row_vn = 0.093,
     .shared_mnn = 0.1,
@@ -238,7 +238,7 @@ double ck_toy_model_step_path(int path, int widest, int relu, ptrdiff_t rows, pt
 #if CK_HAS_DISPATCH
     const int avx512 = widest != 8 && ck_cpu_has_avx512();
     if (avx512 || ck_cpu_has_avx2()) {
-        const int fused = avx512 && fused_applies(m, n);
+        const int fused = fused_applies(m, n);
         const path_model *model = avx512 ? &avx512_model : &avx2_model;
         const path_costs c = costs(model, fused, rows, m, n);
         /* Compacting costs little, but is skipped where even an empty batch would not take the sparse path. */
@@ -257,7 +257,7 @@ double ck_toy_model_step_path(int path, int widest, int relu, ptrdiff_t rows, pt
                                                                                       importance, dw, db, scratch, list, starts);
         }
         if ((path == 0 || path == 5) && fused)
-            return ck_toy_fused_step_avx512(relu, rows, m, n, x, w, bias, importance, dw, db, scratch);
+            return (avx512 ? ck_toy_fused_step_avx512 : ck_toy_fused_step_avx2)(relu, rows, m, n, x, w, bias, importance, dw, db, scratch);
     }
 #else
     (void)widest;

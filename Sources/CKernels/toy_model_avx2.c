@@ -311,4 +311,216 @@ double ck_toy_sparse_step_avx2(int relu, int row_wise, ptrdiff_t rows, ptrdiff_t
     return row_wise ? sparse_step_row_wise(relu, rows, m, n, x, w, bias, importance, dw, db, scratch, list, starts)
                     : sparse_step_blocked(relu, rows, m, n, x, w, bias, importance, dw, db, scratch, list, starts);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* The fused dense pass                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The AVX-512 pass's method (toy_model_avx512.c) on tiles of 16 rows held as two 8-lane vectors per
+ * feature or hidden unit, so that each broadcast of a weight (AVX2 has no broadcast operand) serves
+ * two FMAs. With 16 registers instead of 32, hᵀ is read from L1 rather than held in registers, the
+ * products over W run in four groups of m/4 rows of W, and dW in chunks of at most 4 vectors for two
+ * of its rows at a time (8 chains of FMAs in flight). */
+
+enum { fused_rows = 16, fused_chunk = 4 };
+
+/* dst[i][r] = src[r][i] for the tile's `valid` rows (zero for the others and for i ≥ n): [np][16]. */
+CK_TARGET_AVX2 static inline void transpose_tile(const float *src, ptrdiff_t valid, ptrdiff_t n, ptrdiff_t vectors,
+                                                 float *dst) {
+    for (ptrdiff_t v = 0; v < vectors; ++v) {
+        const __m256i inside = ck_lane_mask(n - 8 * v);
+        for (int half = 0; half < 2; ++half) {
+            __m256 r[8];
+            CK_UNROLL
+            for (int k = 0; k < 8; ++k)
+                r[k] = 8 * half + k < valid ? _mm256_maskload_ps(src + (8 * half + k) * n + 8 * v, inside) : _mm256_setzero_ps();
+            transpose8(r);
+            CK_UNROLL
+            for (int k = 0; k < 8; ++k) _mm256_storeu_ps(dst + (8 * v + k) * 16 + 8 * half, r[k]);
+        }
+    }
+}
+
+/* outᵀ[j] = Σ_{i<n} W[j, i] inᵀ[i] for j < MM: rows in the lanes, W broadcast, MM/4 rows of W at a time. */
+CK_TARGET_AVX2 static inline __attribute__((always_inline)) void
+times_w_transposed(const int MM, ptrdiff_t n, ptrdiff_t np, const float *w, const float *in, float *out) {
+    CK_UNROLL
+    for (int j0 = 0; j0 < MM; j0 += MM / 4) {
+        __m256 acc[5][2];
+        CK_UNROLL
+        for (int j = 0; j < MM / 4; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+        for (ptrdiff_t i = 0; i < n; ++i) {
+            const __m256 low = _mm256_loadu_ps(in + i * 16), high = _mm256_loadu_ps(in + i * 16 + 8);
+            CK_UNROLL
+            for (int j = 0; j < MM / 4; ++j) {
+                const __m256 wji = _mm256_broadcast_ss(w + (j0 + j) * np + i);
+                acc[j][0] = _mm256_fmadd_ps(wji, low, acc[j][0]);
+                acc[j][1] = _mm256_fmadd_ps(wji, high, acc[j][1]);
+            }
+        }
+        CK_UNROLL
+        for (int j = 0; j < MM / 4; ++j) {
+            _mm256_storeu_ps(out + (j0 + j) * 16, acc[j][0]);
+            _mm256_storeu_ps(out + (j0 + j) * 16 + 8, acc[j][1]);
+        }
+    }
+}
+
+/* preᵀ = (h W)ᵀ + b for the tile, four features at a time over [0, np) (zero past n, since W, bias,
+ * importance and xᵀ are), then the tail: gᵀ into gt ([np, 16]) and each lane's running sum of g into
+ * lane_sums ([np, 16]); lanes past `valid` give zero. Returns the loss accumulator. */
+CK_TARGET_AVX2 static inline __attribute__((always_inline)) __m256
+fused_pre_transposed(int relu, const int MM, ptrdiff_t valid, ptrdiff_t np, float scale, const float *xt, const float *ht,
+                     const float *w, const float *bias, const float *importance, float *gt, float *lane_sums, __m256 loss) {
+    const __m256 inside[2] = {_mm256_castsi256_ps(ck_lane_mask(valid)), _mm256_castsi256_ps(ck_lane_mask(valid - 8))};
+    const __m256 zero = _mm256_setzero_ps(), vscale = _mm256_set1_ps(scale);
+    for (ptrdiff_t i0 = 0; i0 < np; i0 += 4) {
+        __m256 acc[4][2];
+        CK_UNROLL
+        for (int q = 0; q < 4; ++q) acc[q][0] = acc[q][1] = _mm256_broadcast_ss(bias + i0 + q);
+        /* Not unrolled: unrolled, clang hoists all the broadcasts of W and spills them to the stack. */
+        _Pragma("clang loop unroll(disable)")
+        for (int j = 0; j < MM; ++j) {
+            const __m256 low = _mm256_loadu_ps(ht + 16 * j), high = _mm256_loadu_ps(ht + 16 * j + 8);
+            CK_UNROLL
+            for (int q = 0; q < 4; ++q) {
+                const __m256 wji = _mm256_broadcast_ss(w + j * np + i0 + q);
+                acc[q][0] = _mm256_fmadd_ps(wji, low, acc[q][0]);
+                acc[q][1] = _mm256_fmadd_ps(wji, high, acc[q][1]);
+            }
+        }
+        CK_UNROLL
+        for (int q = 0; q < 4; ++q) {
+            const ptrdiff_t i = i0 + q;
+            const __m256 weight = _mm256_broadcast_ss(importance + i);
+            CK_UNROLL
+            for (int half = 0; half < 2; ++half) {
+                const ptrdiff_t at = 16 * i + 8 * half;
+                const __m256 out = relu ? _mm256_max_ps(acc[q][half], zero) : acc[q][half];
+                const __m256 residual = _mm256_and_ps(inside[half], _mm256_sub_ps(out, _mm256_loadu_ps(xt + at)));
+                const __m256 weighted = _mm256_mul_ps(weight, residual);
+                loss = _mm256_fmadd_ps(weighted, residual, loss);
+                __m256 grad = _mm256_mul_ps(vscale, weighted);
+                if (relu) grad = _mm256_and_ps(grad, _mm256_cmp_ps(acc[q][half], zero, _CMP_GT_OQ));
+                _mm256_storeu_ps(gt + at, grad);
+                _mm256_storeu_ps(lane_sums + at, _mm256_add_ps(_mm256_loadu_ps(lane_sums + at), grad));
+            }
+        }
+    }
+    return loss;
+}
+
+/* g[r][i] = gᵀ[i][r] ([16, np] from [np, 16]). */
+CK_TARGET_AVX2 static inline void untranspose_tile(const float *gt, ptrdiff_t np, ptrdiff_t vectors, float *g) {
+    for (ptrdiff_t v = 0; v < vectors; ++v)
+        for (int half = 0; half < 2; ++half) {
+            __m256 r[8];
+            CK_UNROLL
+            for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(gt + (8 * v + k) * 16 + 8 * half);
+            transpose8(r);
+            CK_UNROLL
+            for (int k = 0; k < 8; ++k) _mm256_storeu_ps(g + (8 * half + k) * np + 8 * v, r[k]);
+        }
+}
+
+/* dW[j, :] += Σ_b h[b, j] g_b + dh[b, j] x_b over the tile for rows j0, j0 + 1 of dW and the vectors
+ * [v0, v0 + width) (width ≤ fused_chunk, a constant), in registers. x's rows are not padded: their last
+ * vector is read masked. */
+CK_TARGET_AVX2 static inline __attribute__((always_inline)) void
+weight_gradient_pair(const int width, ptrdiff_t j0, ptrdiff_t v0, ptrdiff_t valid, ptrdiff_t n, ptrdiff_t np,
+                     const float *x, const float *ht, const float *dht, const float *g, float *dw) {
+    __m256 acc[2][fused_chunk];
+    __m256i inside[fused_chunk];
+    CK_UNROLL
+    for (int v = 0; v < width; ++v) {
+        inside[v] = ck_lane_mask(n - 8 * (v0 + v));
+        acc[0][v] = _mm256_loadu_ps(dw + j0 * np + 8 * (v0 + v));
+        acc[1][v] = _mm256_loadu_ps(dw + (j0 + 1) * np + 8 * (v0 + v));
+    }
+    for (ptrdiff_t b = 0; b < valid; ++b) {
+        const __m256 h0 = _mm256_broadcast_ss(ht + j0 * fused_rows + b), dh0 = _mm256_broadcast_ss(dht + j0 * fused_rows + b);
+        const __m256 h1 = _mm256_broadcast_ss(ht + (j0 + 1) * fused_rows + b);
+        const __m256 dh1 = _mm256_broadcast_ss(dht + (j0 + 1) * fused_rows + b);
+        CK_UNROLL
+        for (int v = 0; v < width; ++v) {
+            const __m256 gv = _mm256_loadu_ps(g + b * np + 8 * (v0 + v));
+            const __m256 xv = _mm256_maskload_ps(x + b * n + 8 * (v0 + v), inside[v]);
+            acc[0][v] = _mm256_fmadd_ps(dh0, xv, _mm256_fmadd_ps(h0, gv, acc[0][v]));
+            acc[1][v] = _mm256_fmadd_ps(dh1, xv, _mm256_fmadd_ps(h1, gv, acc[1][v]));
+        }
+    }
+    CK_UNROLL
+    for (int v = 0; v < width; ++v) {
+        _mm256_storeu_ps(dw + j0 * np + 8 * (v0 + v), acc[0][v]);
+        _mm256_storeu_ps(dw + (j0 + 1) * np + 8 * (v0 + v), acc[1][v]);
+    }
+}
+
+CK_TARGET_AVX2 static inline __attribute__((always_inline)) double
+fused_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
+                const float *bias, const float *importance, float *dw, float *db, float *scratch) {
+    const ptrdiff_t np = padded8(n), vectors = np / 8;
+    float *wp = scratch + ((64 - (uintptr_t)scratch % 64) % 64) / sizeof(float); /* [MM, np] */
+    float *dwp = wp + 20 * np;                    /* [MM, np] */
+    float *xt = dwp + 20 * np;                    /* [np, 16] */
+    float *gt = xt + 16 * np;                     /* [np, 16] */
+    float *lane_sums = gt + 16 * np;              /* [np, 16]: per feature, each lane's share of db */
+    float *g = lane_sums + 16 * np;               /* [16, np] */
+    float *ht = g + 16 * np;                      /* [MM, 16] */
+    float *dht = ht + 20 * 16;                    /* [MM, 16] */
+    float *padded_bias = dht + 20 * 16;           /* [np] each */
+    float *padded_importance = padded_bias + np;
+    for (ptrdiff_t j = 0; j < MM; ++j)
+        for (ptrdiff_t i = 0; i < np; ++i) {
+            wp[j * np + i] = j < m && i < n ? w[j * n + i] : 0;
+            dwp[j * np + i] = 0;
+        }
+    for (ptrdiff_t i = 0; i < np; ++i) {
+        padded_bias[i] = i < n ? bias[i] : 0;
+        padded_importance[i] = i < n ? importance[i] : 0;
+    }
+    memset(lane_sums, 0, sizeof(float) * (size_t)(16 * np));
+    const float scale = 2.0f / (float)(rows * n);
+    double total = 0;
+    for (ptrdiff_t first = 0; first < rows; first += fused_rows) {
+        const ptrdiff_t valid = rows - first < fused_rows ? rows - first : fused_rows;
+        const float *xtile = x + first * n;
+        transpose_tile(xtile, valid, n, vectors, xt);
+        times_w_transposed(MM, n, np, wp, xt, ht);                  /* hᵀ = W xᵀ */
+        const __m256 loss = fused_pre_transposed(relu, MM, valid, np, scale, xt, ht, wp, padded_bias, padded_importance,
+                                                 gt, lane_sums, _mm256_setzero_ps());
+        total += (double)sum_of_lanes(loss);
+        untranspose_tile(gt, np, vectors, g);
+        times_w_transposed(MM, n, np, wp, gt, dht);                 /* dhᵀ = W gᵀ */
+        /* dW in chunks of at most fused_chunk vectors, as even as they come. */
+        const ptrdiff_t chunks = (vectors + fused_chunk - 1) / fused_chunk;
+        for (ptrdiff_t c = 0, v0 = 0; c < chunks; ++c) {
+            const ptrdiff_t width = (vectors - v0) / (chunks - c) + ((vectors - v0) % (chunks - c) != 0);
+            for (ptrdiff_t j0 = 0; j0 < MM; j0 += 2) {
+                switch (width) {
+                case 1: weight_gradient_pair(1, j0, v0, valid, n, np, xtile, ht, dht, g, dwp); break;
+                case 2: weight_gradient_pair(2, j0, v0, valid, n, np, xtile, ht, dht, g, dwp); break;
+                case 3: weight_gradient_pair(3, j0, v0, valid, n, np, xtile, ht, dht, g, dwp); break;
+                default: weight_gradient_pair(4, j0, v0, valid, n, np, xtile, ht, dht, g, dwp); break;
+                }
+            }
+            v0 += width;
+        }
+    }
+    for (ptrdiff_t j = 0; j < m; ++j)
+        for (ptrdiff_t i = 0; i < n; ++i) dw[j * n + i] = dwp[j * np + i];
+    for (ptrdiff_t i = 0; i < n; ++i) {
+        float sum = 0;
+        for (int lane = 0; lane < 16; ++lane) sum += lane_sums[16 * i + lane];
+        db[i] = sum;
+    }
+    return total / (double)(rows * n);
+}
+
+CK_TARGET_AVX2 double ck_toy_fused_step_avx2(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x,
+                                             const float *w, const float *bias, const float *importance, float *dw,
+                                             float *db, float *scratch) {
+    return m <= 16 ? fused_step_body(relu, 16, rows, m, n, x, w, bias, importance, dw, db, scratch)
+                   : fused_step_body(relu, 20, rows, m, n, x, w, bias, importance, dw, db, scratch);
+}
 #endif

@@ -83,5 +83,7 @@ double ck_toy_sparse_step_avx2(int relu, int row_wise, ptrdiff_t rows, ptrdiff_t
 /* The fused dense pass, for 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128 (`fused_applies` in toy_model.c). */
 double ck_toy_fused_step_avx512(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
                                 const float *bias, const float *importance, float *dw, float *db, float *scratch);
+double ck_toy_fused_step_avx2(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
+                              const float *bias, const float *importance, float *dw, float *db, float *scratch);
 
 #endif
