@@ -38,8 +38,8 @@ static ptrdiff_t sparse_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) 
     return 2 * n * np + 3 * np + sparse_block * np + 2 * n + m * np + (rows * n + 16) + (rows + 1) + 32;
 }
 
-/* Scratch of the fused path in floats: W, dW: [20, np]; xᵀ, gᵀ, per-lane bias sums: [np, 16]; g: [16, np];
- * hᵀ, dhᵀ: [20, 16]; bias, importance: [np]; 16 to align. */
+/* Scratch of the fused path in floats (fused_arrays in toy_model_paths.h): W, dW: [20, np]; xᵀ, gᵀ,
+ * per-lane bias sums: [np, 16]; g: [16, np]; hᵀ, dhᵀ: [20, 16]; bias, importance: [np]; 16 to align. */
 static ptrdiff_t fused_scratch_count(ptrdiff_t n) {
     const ptrdiff_t np = padded16(n);
     return 2 * 20 * np + 4 * 16 * np + 2 * 20 * 16 + 2 * np + 16;

@@ -322,7 +322,7 @@ double ck_toy_sparse_step_avx2(int relu, int row_wise, ptrdiff_t rows, ptrdiff_t
  * products over W run in four groups of m/4 rows of W, and dW in chunks of at most 4 vectors for two
  * of its rows at a time (8 chains of FMAs in flight). */
 
-enum { fused_rows = 16, fused_chunk = 4 };
+enum { fused_rows = fused_tile_rows, fused_chunk = 4 };
 
 /* dst[i][r] = src[r][i] for the tile's `valid` rows (zero for the others and for i ≥ n): [np][16]. */
 CK_TARGET_AVX2 static inline void transpose_tile(const float *src, ptrdiff_t valid, ptrdiff_t n, ptrdiff_t vectors,
@@ -460,26 +460,9 @@ CK_TARGET_AVX2 static inline __attribute__((always_inline)) double
 fused_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
                 const float *bias, const float *importance, float *dw, float *db, float *scratch) {
     const ptrdiff_t np = padded8(n), vectors = np / 8;
-    float *wp = scratch + ((64 - (uintptr_t)scratch % 64) % 64) / sizeof(float); /* [MM, np] */
-    float *dwp = wp + 20 * np;                    /* [MM, np] */
-    float *xt = dwp + 20 * np;                    /* [np, 16] */
-    float *gt = xt + 16 * np;                     /* [np, 16] */
-    float *lane_sums = gt + 16 * np;              /* [np, 16]: per feature, each lane's share of db */
-    float *g = lane_sums + 16 * np;               /* [16, np] */
-    float *ht = g + 16 * np;                      /* [MM, 16] */
-    float *dht = ht + 20 * 16;                    /* [MM, 16] */
-    float *padded_bias = dht + 20 * 16;           /* [np] each */
-    float *padded_importance = padded_bias + np;
-    for (ptrdiff_t j = 0; j < MM; ++j)
-        for (ptrdiff_t i = 0; i < np; ++i) {
-            wp[j * np + i] = j < m && i < n ? w[j * n + i] : 0;
-            dwp[j * np + i] = 0;
-        }
-    for (ptrdiff_t i = 0; i < np; ++i) {
-        padded_bias[i] = i < n ? bias[i] : 0;
-        padded_importance[i] = i < n ? importance[i] : 0;
-    }
-    memset(lane_sums, 0, sizeof(float) * (size_t)(16 * np));
+    const fused_arrays arrays = fused_arrays_prepare(scratch, MM, m, n, np, w, bias, importance);
+    float *wp = arrays.w, *dwp = arrays.dw, *xt = arrays.xt, *gt = arrays.gt, *lane_sums = arrays.lane_sums, *g = arrays.g;
+    float *ht = arrays.ht, *dht = arrays.dht;
     const float scale = 2.0f / (float)(rows * n);
     double total = 0;
     for (ptrdiff_t first = 0; first < rows; first += fused_rows) {
@@ -487,7 +470,7 @@ fused_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n
         const float *xtile = x + first * n;
         transpose_tile(xtile, valid, n, vectors, xt);
         times_w_transposed(MM, n, np, wp, xt, ht);                  /* hᵀ = W xᵀ */
-        const __m256 loss = fused_pre_transposed(relu, MM, valid, np, scale, xt, ht, wp, padded_bias, padded_importance,
+        const __m256 loss = fused_pre_transposed(relu, MM, valid, np, scale, xt, ht, wp, arrays.bias, arrays.importance,
                                                  gt, lane_sums, _mm256_setzero_ps());
         total += (double)sum_of_lanes(loss);
         untranspose_tile(gt, np, vectors, g);
@@ -507,13 +490,7 @@ fused_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n
             v0 += width;
         }
     }
-    for (ptrdiff_t j = 0; j < m; ++j)
-        for (ptrdiff_t i = 0; i < n; ++i) dw[j * n + i] = dwp[j * np + i];
-    for (ptrdiff_t i = 0; i < n; ++i) {
-        float sum = 0;
-        for (int lane = 0; lane < 16; ++lane) sum += lane_sums[16 * i + lane];
-        db[i] = sum;
-    }
+    fused_arrays_finish(&arrays, m, n, np, dw, db);
     return total / (double)(rows * n);
 }
 

@@ -310,7 +310,7 @@ double sparse_step_avx512(int relu, const int row_wise, ptrdiff_t rows, ptrdiff_
  * registers. About three quarters of the time of the five packed products at 100→20 (205 against
  * 270 µs per batch of 1024 on Zen 4); no faster for m = 24 or n = 20, which keep the products. */
 
-enum { fused_tile = 16 };
+enum { fused_tile = fused_tile_rows };
 
 
 /* Sixteen rows of 16 floats, transposed in registers (unpack pairs, then quads, then 128-bit lanes). */
@@ -476,28 +476,10 @@ fused_step_body(int relu, const int MM, const int V, const int half, ptrdiff_t r
                 const float *x, const float *w, const float *bias, const float *importance,
                 float *dw, float *db, float *scratch) {
     const ptrdiff_t np = 16 * V;
-    float *wp = scratch + ((64 - (uintptr_t)scratch % 64) % 64) / sizeof(float); /* [MM, np] */
-    float *dwp = wp + 20 * np;               /* [MM, np] */
-    float *xt = dwp + 20 * np;               /* [np, 16] */
-    float *gt = xt + 16 * np;                /* [np, 16] */
-    float *lane_sums = gt + 16 * np;         /* [np, 16]: per feature, each lane's share of db */
-    float *g = lane_sums + 16 * np;          /* [16, np] */
-    float *ht = g + 16 * np;                 /* [MM, 16] */
-    float *dht = ht + 20 * 16;               /* [MM, 16] */
-    float *padded_bias = dht + 20 * 16;      /* [np] each */
-    float *padded_importance = padded_bias + np;
-    for (ptrdiff_t j = 0; j < MM; ++j)
-        for (ptrdiff_t i = 0; i < np; ++i) {
-            wp[j * np + i] = j < m && i < n ? w[j * n + i] : 0;
-            dwp[j * np + i] = 0;
-        }
-    for (ptrdiff_t i = 0; i < np; ++i) {
-        padded_bias[i] = i < n ? bias[i] : 0;
-        padded_importance[i] = i < n ? importance[i] : 0;
-    }
-    /* gᵀ's rows from n rounded up to 4 on are never written and must be zero when g is transposed back;
-     * the lane sums start at zero. */
-    memset(gt, 0, sizeof(float) * (size_t)(32 * np));
+    /* gᵀ's rows from n rounded up to 4 on are never written and must be zero when g is transposed back. */
+    const fused_arrays arrays = fused_arrays_prepare(scratch, MM, m, n, np, w, bias, importance);
+    float *wp = arrays.w, *dwp = arrays.dw, *xt = arrays.xt, *gt = arrays.gt, *lane_sums = arrays.lane_sums, *g = arrays.g;
+    float *ht = arrays.ht, *dht = arrays.dht;
     const float scale = 2.0f / (float)(rows * n);
     double total = 0;
     for (ptrdiff_t first = 0; first < rows; first += fused_tile) {
@@ -505,20 +487,14 @@ fused_step_body(int relu, const int MM, const int V, const int half, ptrdiff_t r
         const float *xtile = x + first * n;
         transpose_tile(xtile, n, valid, n, V, xt);
         times_w_transposed(MM, n, np, wp, xt, ht);                  /* hᵀ = W xᵀ */
-        const __m512 loss = fused_pre_transposed(relu, MM, valid, n, np, scale, xt, ht, wp, padded_bias, padded_importance,
+        const __m512 loss = fused_pre_transposed(relu, MM, valid, n, np, scale, xt, ht, wp, arrays.bias, arrays.importance,
                                                  gt, lane_sums, _mm512_setzero_ps());
         total += (double)_mm512_reduce_add_ps(loss);
         untranspose_tile(gt, np, V, g);
         times_w_transposed(MM, n, np, wp, gt, dht);                 /* dhᵀ = W gᵀ */
         fused_weight_gradient(MM, V, half, valid, n, np, xtile, ht, dht, g, dwp);
     }
-    for (ptrdiff_t j = 0; j < m; ++j)
-        for (ptrdiff_t i = 0; i < n; ++i) dw[j * n + i] = dwp[j * np + i];
-    for (ptrdiff_t i = 0; i < n; ++i) {
-        float sum = 0;
-        for (int lane = 0; lane < 16; ++lane) sum += lane_sums[16 * i + lane];
-        db[i] = sum;
-    }
+    fused_arrays_finish(&arrays, m, n, np, dw, db);
     return total / (double)(rows * n);
 }
 

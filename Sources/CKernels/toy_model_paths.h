@@ -52,6 +52,53 @@ static inline sparse_arrays sparse_arrays_prepare(float *scratch, ptrdiff_t m, p
     return a;
 }
 
+/* The fused dense pass's arrays, carved from the scratch (sized for np = padded16(n), the widest) for
+ * rows of np floats and tiles of fused_tile_rows rows: W and dW padded with zeros: [MM ≤ 20, np]; xᵀ,
+ * gᵀ and each lane's share of db: [np, 16]; g: [16, np]; hᵀ, dhᵀ: [MM, 16]; padded bias and
+ * importance: [np]. gᵀ and the lane sums start at zero. */
+enum { fused_tile_rows = 16 };
+
+typedef struct fused_arrays {
+    float *w, *dw, *xt, *gt, *lane_sums, *g, *ht, *dht, *bias, *importance;
+} fused_arrays;
+
+static inline fused_arrays fused_arrays_prepare(float *scratch, ptrdiff_t MM, ptrdiff_t m, ptrdiff_t n, ptrdiff_t np,
+                                                const float *w, const float *bias, const float *importance) {
+    fused_arrays a;
+    a.w = scratch + ((64 - (uintptr_t)scratch % 64) % 64) / sizeof(float);
+    a.dw = a.w + 20 * np;
+    a.xt = a.dw + 20 * np;
+    a.gt = a.xt + fused_tile_rows * np;
+    a.lane_sums = a.gt + fused_tile_rows * np;
+    a.g = a.lane_sums + fused_tile_rows * np;
+    a.ht = a.g + fused_tile_rows * np;
+    a.dht = a.ht + 20 * fused_tile_rows;
+    a.bias = a.dht + 20 * fused_tile_rows;
+    a.importance = a.bias + np;
+    for (ptrdiff_t j = 0; j < MM; ++j)
+        for (ptrdiff_t i = 0; i < np; ++i) {
+            a.w[j * np + i] = j < m && i < n ? w[j * n + i] : 0;
+            a.dw[j * np + i] = 0;
+        }
+    for (ptrdiff_t i = 0; i < np; ++i) {
+        a.bias[i] = i < n ? bias[i] : 0;
+        a.importance[i] = i < n ? importance[i] : 0;
+    }
+    memset(a.gt, 0, sizeof(float) * (size_t)(2 * fused_tile_rows * np));
+    return a;
+}
+
+/* dW and db out of the fused pass's arrays: dW unpadded, db the sum of each feature's lane sums. */
+static inline void fused_arrays_finish(const fused_arrays *a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t np, float *dw, float *db) {
+    for (ptrdiff_t j = 0; j < m; ++j)
+        for (ptrdiff_t i = 0; i < n; ++i) dw[j * n + i] = a->dw[j * np + i];
+    for (ptrdiff_t i = 0; i < n; ++i) {
+        float sum = 0;
+        for (int lane = 0; lane < fused_tile_rows; ++lane) sum += a->lane_sums[fused_tile_rows * i + lane];
+        db[i] = sum;
+    }
+}
+
 /* Calls CALL(w) with w the constant 1...8 equal to `width` (8 for anything larger), so that a
  * chunk's accumulators, an array of w vectors, live in registers. */
 #define CK_WIDTH_SWITCH(width, CALL) \

@@ -49,8 +49,8 @@ ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n);
 /// `db: [n]`, and returns L. `scratch` holds `ck_toy_model_scratch_count(rows, m, n)` floats.
 /// Sparse batches take a path through U = WᵀW where the CPU has AVX2 or AVX-512 (chosen from the
 /// batch's nonzero count, or that of its first 64 rows when they are clearly dense, so the same
-/// inputs always take the same path), and dense ones of mid-sized models a fused pass (AVX-512); the
-/// numbers agree to float rounding.
+/// inputs always take the same path), and dense ones of mid-sized models a fused pass; the numbers
+/// agree to float rounding.
 double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                          const float *x, const float *w, const float *bias, const float *importance,
                          float *dw, float *db, float *scratch);
