@@ -45,12 +45,21 @@ static ptrdiff_t fused_scratch_count(ptrdiff_t n) {
     return 2 * 20 * np + 4 * 16 * np + 2 * 20 * 16 + 2 * np + 16;
 }
 
-/* Where the fused dense path runs (and is faster than the packed products). */
-static int fused_applies(ptrdiff_t m, ptrdiff_t n) { return m >= 13 && m <= 20 && n >= 32 && n <= 128; }
+/* Where the fused dense path runs (and is faster than the packed products); on AVX2 also for small
+ * models, whose packed products run far below the FMA peak there. */
+static int fused_applies(int avx512, ptrdiff_t m, ptrdiff_t n) {
+    return (m >= 13 && m <= 20 && n >= 32 && n <= 128) || (!avx512 && m <= 8 && n <= 64);
+}
+
+/* Scratch of the small-model pass on AVX2: the fused arrays, then per-lane dW: [8, np, 16]. */
+static ptrdiff_t small_scratch_count(ptrdiff_t n) {
+    const ptrdiff_t np = padded16(n);
+    return fused_scratch_count(n) + 8 * np * fused_tile_rows;
+}
 
 ptrdiff_t ck_toy_model_scratch_count(ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) {
     const ptrdiff_t dense = dense_scratch_count(rows, m, n), sparse = sparse_scratch_count(rows, m, n);
-    const ptrdiff_t larger = dense > sparse ? dense : sparse, fused = fused_scratch_count(n);
+    const ptrdiff_t larger = dense > sparse ? dense : sparse, fused = small_scratch_count(n);
     return larger > fused ? larger : fused;
 }
 
@@ -180,6 +189,7 @@ static double dense_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
 typedef struct path_model {
     int lanes, min_features;                                   /* fewer features: the sparse path is never chosen */
     double dense_mn, dense_n, dense_row, fused_factor;         /* dense: rows (a m n + b n + c), times the factor where fused */
+    double small_mn, small_n;                                  /* the fused pass for m ≤ 8 (AVX2): rows (a m n + b n) */
     double row_wise_k, row_wise_k0, row_wise_row, row_wise_row_v;   /* row by row: k (a V + a0) + rows (b + c V) */
     double blocked_k, blocked_k0, blocked_row, blocked_row_v, blocked_row_vn; /* by blocks: k (a V + a0) + rows (b + c V + d V n) */
     double shared_mnn;                                         /* both sparse ways: U and W (S + Sᵀ), a m n² per batch */
@@ -192,11 +202,12 @@ static const path_model avx512_model = {
     .shared_mnn = 0.1,
 };
 
-/* On AVX2 below 16 features the whole row is one or two vectors and the dense path's column kernels
- * cost as little: at 5→2 over T1's densities (1 to 0.05) the sparse path was 7 % slower in all,
- * 25 % faster only at the sparsest and 25 % slower at p 0.7, where the fit misjudges it. */
+/* On AVX2 below 16 features the whole row is one or two vectors and the sparse path does not pay: at
+ * 5→2 over T1's densities (1 to 0.05) it was 7 % slower in all than the packed products, 25 % faster
+ * only at the sparsest, and the small fused pass beats it there too (4.8 against 7 µs a batch). */
 static const path_model avx2_model = {
     .lanes = 8, .min_features = 16, .dense_mn = 0.42, .dense_n = 1.6, .dense_row = 25, .fused_factor = 0.85,
+    .small_mn = 0.27, .small_n = 1.7,
     .row_wise_k = 2.5, .row_wise_k0 = 3, .row_wise_row = 14, .row_wise_row_v = 6.8,
     .blocked_k = 1.7, .blocked_k0 = 4.4, .blocked_row = 24, .blocked_row_v = 6.2, .blocked_row_vn = 0.093,
     .shared_mnn = 0.1,
@@ -207,8 +218,10 @@ typedef struct path_costs { double dense, row_wise_per_nonzero, row_wise, blocke
 static path_costs costs(const path_model *model, int fused, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n) {
     const double vectors = (double)((n + model->lanes - 1) / model->lanes), r = (double)rows;
     const double shared = model->shared_mnn * m * n * n;
+    const double dense = fused && m <= 8 ? model->small_mn * m * n + model->small_n * n
+                                         : (model->dense_mn * m * n + model->dense_n * n + model->dense_row) * (fused ? model->fused_factor : 1);
     return (path_costs){
-        .dense = r * (model->dense_mn * m * n + model->dense_n * n + model->dense_row) * (fused ? model->fused_factor : 1),
+        .dense = r * dense,
         .row_wise_per_nonzero = model->row_wise_k * vectors + model->row_wise_k0,
         .row_wise = r * (model->row_wise_row + model->row_wise_row_v * vectors) + shared,
         .blocked_per_nonzero = model->blocked_k * vectors + model->blocked_k0,
@@ -238,7 +251,7 @@ double ck_toy_model_step_path(int path, int widest, int relu, ptrdiff_t rows, pt
 #if CK_HAS_DISPATCH
     const int avx512 = widest != 8 && ck_cpu_has_avx512();
     if (avx512 || ck_cpu_has_avx2()) {
-        const int fused = fused_applies(m, n);
+        const int fused = fused_applies(avx512, m, n);
         const path_model *model = avx512 ? &avx512_model : &avx2_model;
         const path_costs c = costs(model, fused, rows, m, n);
         /* Compacting costs little, but is skipped where even an empty batch would not take the sparse path. */

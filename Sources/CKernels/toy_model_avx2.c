@@ -341,25 +341,26 @@ CK_TARGET_AVX2 static inline void transpose_tile(const float *src, ptrdiff_t val
     }
 }
 
-/* outᵀ[j] = Σ_{i<n} W[j, i] inᵀ[i] for j < MM: rows in the lanes, W broadcast, MM/4 rows of W at a time. */
+/* outᵀ[j] = Σ_{i<n} W[j, i] inᵀ[i] for j < MM: rows in the lanes, W broadcast, G rows of W at a time
+ * (G divides MM; at most 6, so that 2 G accumulators and the two input vectors fit the registers). */
 CK_TARGET_AVX2 static inline __attribute__((always_inline)) void
-times_w_transposed(const int MM, ptrdiff_t n, ptrdiff_t np, const float *w, const float *in, float *out) {
+times_w_transposed(const int MM, const int G, ptrdiff_t n, ptrdiff_t np, const float *w, const float *in, float *out) {
     CK_UNROLL
-    for (int j0 = 0; j0 < MM; j0 += MM / 4) {
-        __m256 acc[5][2];
+    for (int j0 = 0; j0 < MM; j0 += G) {
+        __m256 acc[6][2];
         CK_UNROLL
-        for (int j = 0; j < MM / 4; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+        for (int j = 0; j < G; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
         for (ptrdiff_t i = 0; i < n; ++i) {
             const __m256 low = _mm256_loadu_ps(in + i * 16), high = _mm256_loadu_ps(in + i * 16 + 8);
             CK_UNROLL
-            for (int j = 0; j < MM / 4; ++j) {
+            for (int j = 0; j < G; ++j) {
                 const __m256 wji = _mm256_broadcast_ss(w + (j0 + j) * np + i);
                 acc[j][0] = _mm256_fmadd_ps(wji, low, acc[j][0]);
                 acc[j][1] = _mm256_fmadd_ps(wji, high, acc[j][1]);
             }
         }
         CK_UNROLL
-        for (int j = 0; j < MM / 4; ++j) {
+        for (int j = 0; j < G; ++j) {
             _mm256_storeu_ps(out + (j0 + j) * 16, acc[j][0]);
             _mm256_storeu_ps(out + (j0 + j) * 16 + 8, acc[j][1]);
         }
@@ -469,12 +470,12 @@ fused_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n
         const ptrdiff_t valid = rows - first < fused_rows ? rows - first : fused_rows;
         const float *xtile = x + first * n;
         transpose_tile(xtile, valid, n, vectors, xt);
-        times_w_transposed(MM, n, np, wp, xt, ht);                  /* hᵀ = W xᵀ */
+        times_w_transposed(MM, MM / 4, n, np, wp, xt, ht);         /* hᵀ = W xᵀ */
         const __m256 loss = fused_pre_transposed(relu, MM, valid, np, scale, xt, ht, wp, arrays.bias, arrays.importance,
                                                  gt, lane_sums, _mm256_setzero_ps());
         total += (double)sum_of_lanes(loss);
         untranspose_tile(gt, np, vectors, g);
-        times_w_transposed(MM, n, np, wp, gt, dht);                 /* dhᵀ = W gᵀ */
+        times_w_transposed(MM, MM / 4, n, np, wp, gt, dht);        /* dhᵀ = W gᵀ */
         /* dW in chunks of at most fused_chunk vectors, as even as they come. */
         const ptrdiff_t chunks = (vectors + fused_chunk - 1) / fused_chunk;
         for (ptrdiff_t c = 0, v0 = 0; c < chunks; ++c) {
@@ -494,9 +495,68 @@ fused_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n
     return total / (double)(rows * n);
 }
 
+/* Small models (m ≤ 8, n ≤ 64: T1's 5→2 and T2's 20→5), where the five packed products run at a fifth
+ * to a third of the FMA peak: the same pass with W at its own m rows (a constant, so nothing is padded),
+ * the products over W in one group (two for m > 6), and dW kept per lane in L1, lane_dw[j][i] += hᵀ[j] ⊙
+ * gᵀ[i] + dhᵀ[j] ⊙ xᵀ[i] for the tile's rows, summed over the lanes at the end, so that g is never
+ * transposed back. */
+CK_TARGET_AVX2 static inline __attribute__((always_inline)) double
+small_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t n, const float *x, const float *w,
+                const float *bias, const float *importance, float *dw, float *db, float *scratch) {
+    const ptrdiff_t np = padded8(n), vectors = np / 8;
+    const fused_arrays arrays = fused_arrays_prepare(scratch, MM, MM, n, np, w, bias, importance);
+    float *lane_dw = ck_toy_small_lane_weights(&arrays, np);    /* [MM, np, 16] */
+    memset(lane_dw, 0, sizeof(float) * (size_t)(MM * np * fused_rows));
+    const float scale = 2.0f / (float)(rows * n);
+    double total = 0;
+    for (ptrdiff_t first = 0; first < rows; first += fused_rows) {
+        const ptrdiff_t valid = rows - first < fused_rows ? rows - first : fused_rows;
+        transpose_tile(x + first * n, valid, n, vectors, arrays.xt);
+        times_w_transposed(MM, MM <= 6 ? MM : MM / 2, n, np, arrays.w, arrays.xt, arrays.ht);     /* hᵀ = W xᵀ */
+        const __m256 loss = fused_pre_transposed(relu, MM, valid, np, scale, arrays.xt, arrays.ht, arrays.w, arrays.bias,
+                                                 arrays.importance, arrays.gt, arrays.lane_sums, _mm256_setzero_ps());
+        total += (double)sum_of_lanes(loss);
+        times_w_transposed(MM, MM <= 6 ? MM : MM / 2, n, np, arrays.w, arrays.gt, arrays.dht);    /* dhᵀ = W gᵀ */
+        CK_UNROLL
+        for (int j = 0; j < MM; ++j) {
+            const __m256 h0 = _mm256_loadu_ps(arrays.ht + 16 * j), h1 = _mm256_loadu_ps(arrays.ht + 16 * j + 8);
+            const __m256 dh0 = _mm256_loadu_ps(arrays.dht + 16 * j), dh1 = _mm256_loadu_ps(arrays.dht + 16 * j + 8);
+            float *row = lane_dw + j * np * fused_rows;
+            for (ptrdiff_t i = 0; i < n; ++i) {
+                const float *gi = arrays.gt + 16 * i, *xi = arrays.xt + 16 * i;
+                float *acc = row + 16 * i;
+                _mm256_storeu_ps(acc, _mm256_fmadd_ps(dh0, _mm256_loadu_ps(xi),
+                                                      _mm256_fmadd_ps(h0, _mm256_loadu_ps(gi), _mm256_loadu_ps(acc))));
+                _mm256_storeu_ps(acc + 8, _mm256_fmadd_ps(dh1, _mm256_loadu_ps(xi + 8),
+                                                          _mm256_fmadd_ps(h1, _mm256_loadu_ps(gi + 8), _mm256_loadu_ps(acc + 8))));
+            }
+        }
+    }
+    for (ptrdiff_t j = 0; j < MM; ++j)
+        for (ptrdiff_t i = 0; i < n; ++i) {
+            const float *lanes = lane_dw + (j * np + i) * fused_rows;
+            float sum = 0;
+            for (int lane = 0; lane < fused_rows; ++lane) sum += lanes[lane];
+            arrays.dw[j * np + i] = sum;
+        }
+    fused_arrays_finish(&arrays, MM, n, np, dw, db);
+    return total / (double)(rows * n);
+}
+
+CK_TARGET_AVX2 static double small_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
+                                        const float *bias, const float *importance, float *dw, float *db, float *scratch) {
+#define CK_SMALL(MM) return small_step_body(relu, MM, rows, n, x, w, bias, importance, dw, db, scratch)
+    switch (m) {
+    case 1: CK_SMALL(1); case 2: CK_SMALL(2); case 3: CK_SMALL(3); case 4: CK_SMALL(4);
+    case 5: CK_SMALL(5); case 6: CK_SMALL(6); case 7: CK_SMALL(7); default: CK_SMALL(8);
+    }
+#undef CK_SMALL
+}
+
 CK_TARGET_AVX2 double ck_toy_fused_step_avx2(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x,
                                              const float *w, const float *bias, const float *importance, float *dw,
                                              float *db, float *scratch) {
+    if (m <= 8) return small_step(relu, rows, m, n, x, w, bias, importance, dw, db, scratch);
     return m <= 16 ? fused_step_body(relu, 16, rows, m, n, x, w, bias, importance, dw, db, scratch)
                    : fused_step_body(relu, 20, rows, m, n, x, w, bias, importance, dw, db, scratch);
 }

@@ -99,6 +99,11 @@ static inline void fused_arrays_finish(const fused_arrays *a, ptrdiff_t m, ptrdi
     }
 }
 
+/* The small-model pass's per-lane dW ([m ≤ 8, np, 16], np ≤ 64), after the fused arrays. */
+static inline float *ck_toy_small_lane_weights(const fused_arrays *a, ptrdiff_t np) {
+    return a->importance + np;
+}
+
 /* Calls CALL(w) with w the constant 1...8 equal to `width` (8 for anything larger), so that a
  * chunk's accumulators, an array of w vectors, live in registers. */
 #define CK_WIDTH_SWITCH(width, CALL) \
@@ -127,7 +132,8 @@ double ck_toy_sparse_step_avx2(int relu, int row_wise, ptrdiff_t rows, ptrdiff_t
                                const float *w, const float *bias, const float *importance, float *dw, float *db,
                                float *scratch, const int32_t *list, const int32_t *starts);
 
-/* The fused dense pass, for 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128 (`fused_applies` in toy_model.c). */
+/* The fused dense pass where `fused_applies` (toy_model.c): 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128, and on AVX2
+ * also m ≤ 8 and n ≤ 64. */
 double ck_toy_fused_step_avx512(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
                                 const float *bias, const float *importance, float *dw, float *db, float *scratch);
 double ck_toy_fused_step_avx2(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
