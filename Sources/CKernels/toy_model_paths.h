@@ -132,8 +132,8 @@ double ck_toy_sparse_step_avx2(int relu, int row_wise, ptrdiff_t rows, ptrdiff_t
                                const float *w, const float *bias, const float *importance, float *dw, float *db,
                                float *scratch, const int32_t *list, const int32_t *starts);
 
-/* The fused dense pass where `fused_applies` (toy_model.c): 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128, and on AVX2
- * also m ≤ 8 and n ≤ 64. */
+/* The fused dense pass where `fused_applies` (toy_model.c): 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128 (on AVX2 up
+ * to n = 512), and on AVX2 also m ≤ 8 and n ≤ 64. */
 double ck_toy_fused_step_avx512(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
                                 const float *bias, const float *importance, float *dw, float *db, float *scratch);
 double ck_toy_fused_step_avx2(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n, const float *x, const float *w,
