@@ -184,9 +184,9 @@ static double dense_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
 /* The cost of each path in cycles per batch, fitted to timings of each path with a fresh batch every
  * call (5→2, 20→5, 40→10, 100→20 and 200→20 at densities 0.02 to 1): the AVX-512 paths on Zen 4, the
  * AVX2 ones on Zen 3 (the minimum of several hundred calls each, which the machine's neighbours
- * disturb least). V is the number of the path's vectors in a row (16 lanes or 8), k the batch's
- * nonzeros. Adding S by blocks costs less per nonzero and more per row than adding it row by row,
- * and pays from about 8 nonzeros a row. */
+ * disturb least; the small-model pass on 5→2 to 64→8). V is the number of the path's vectors in a
+ * row (16 lanes or 8), k the batch's nonzeros. Adding S by blocks costs less per nonzero and more per
+ * row than adding it row by row, and pays from about 8 nonzeros a row. */
 typedef struct path_model {
     int lanes, min_features;                                   /* fewer features: the sparse path is never chosen */
     double dense_mn, dense_n, dense_row, fused_factor;         /* dense: rows (a m n + b n + c), times the factor where fused */
