@@ -58,9 +58,9 @@ double ck_toy_model_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
 /// `ck_toy_model_step` on a chosen path, for tests: 0 chooses as `ck_toy_model_step` does, 1 the dense
 /// path (five matrix products), 2 the sparse path (through U = WᵀW, see toy_model_avx512.c) adding S
 /// the cheaper way, 3 adding S row by row, 4 adding S by blocks of rows, 5 the fused dense pass (for
-/// 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128). `widest` caps the vectors: 0 the widest this CPU has, 8 AVX2 even
-/// where it has AVX-512. Paths 2 to 5 run where the CPU has them and they apply, the dense one
-/// elsewhere. All give the same numbers up to float rounding.
+/// 13 ≤ m ≤ 20 and 32 ≤ n ≤ 128; on AVX2 n up to 512, and also m ≤ 8 with n ≤ 64). `widest` caps the
+/// vectors: 0 the widest this CPU has, 8 AVX2 even where it has AVX-512. Paths 2 to 5 run where the
+/// CPU has them and they apply, the dense one elsewhere. All give the same numbers up to float rounding.
 double ck_toy_model_step_path(int path, int widest, int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                               const float *x, const float *w, const float *bias, const float *importance,
                               float *dw, float *db, float *scratch);

@@ -8,9 +8,11 @@ import TensorCore
 /// Writing the whole step by hand avoids materialising intermediate tensors and runs the
 /// elementwise tail in one vectorised pass between five packed matrix products. On CPUs with
 /// AVX2 or AVX-512, sparse batches go through U = WᵀW instead, touching only the nonzero features of
-/// each row, and dense batches of mid-sized models (13 ≤ m ≤ 20, 32 ≤ n ≤ 128) take one fused pass
-/// over tiles of 16 rows; the kernel picks the cheapest path per call from the batch's nonzero count
-/// (with a cost model per instruction set), so results stay deterministic. `ToyModel.output(tape:...)` is the reference all are checked against.
+/// each row, and dense batches of mid-sized models (13 ≤ m ≤ 20, 32 ≤ n ≤ 128; on AVX2 also up to
+/// n = 512, and small models with m ≤ 8, n ≤ 64) take one fused pass over tiles of 16 rows; the
+/// kernel picks the cheapest path per call from the batch's nonzero count (with a cost model per
+/// instruction set), so results stay deterministic. `ToyModel.output(tape:...)` is the reference
+/// all are checked against.
 public final class ToyModelKernel {
     let hiddenCount: Int, featureCount: Int, batchSize: Int
     var scratch: [Float]
