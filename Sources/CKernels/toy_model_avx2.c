@@ -342,25 +342,27 @@ CK_TARGET_AVX2 static inline void transpose_tile(const float *src, ptrdiff_t val
 }
 
 /* outᵀ[j] = Σ_{i<n} W[j, i] inᵀ[i] for j < MM: rows in the lanes, W broadcast, G rows of W at a time
- * (G divides MM; at most 6, so that 2 G accumulators and the two input vectors fit the registers). */
+ * (the last group may be smaller; G at most 6, so that 2 G accumulators and the two input vectors fit
+ * the registers). MM and G are constants, so every group's size is too. */
 CK_TARGET_AVX2 static inline __attribute__((always_inline)) void
 times_w_transposed(const int MM, const int G, ptrdiff_t n, ptrdiff_t np, const float *w, const float *in, float *out) {
     CK_UNROLL
     for (int j0 = 0; j0 < MM; j0 += G) {
+        const int group = MM - j0 < G ? MM - j0 : G;
         __m256 acc[6][2];
         CK_UNROLL
-        for (int j = 0; j < G; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+        for (int j = 0; j < group; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
         for (ptrdiff_t i = 0; i < n; ++i) {
             const __m256 low = _mm256_loadu_ps(in + i * 16), high = _mm256_loadu_ps(in + i * 16 + 8);
             CK_UNROLL
-            for (int j = 0; j < G; ++j) {
+            for (int j = 0; j < group; ++j) {
                 const __m256 wji = _mm256_broadcast_ss(w + (j0 + j) * np + i);
                 acc[j][0] = _mm256_fmadd_ps(wji, low, acc[j][0]);
                 acc[j][1] = _mm256_fmadd_ps(wji, high, acc[j][1]);
             }
         }
         CK_UNROLL
-        for (int j = 0; j < G; ++j) {
+        for (int j = 0; j < group; ++j) {
             _mm256_storeu_ps(out + (j0 + j) * 16, acc[j][0]);
             _mm256_storeu_ps(out + (j0 + j) * 16 + 8, acc[j][1]);
         }
@@ -512,11 +514,11 @@ small_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t n, const float
     for (ptrdiff_t first = 0; first < rows; first += fused_rows) {
         const ptrdiff_t valid = rows - first < fused_rows ? rows - first : fused_rows;
         transpose_tile(x + first * n, valid, n, vectors, arrays.xt);
-        times_w_transposed(MM, MM <= 6 ? MM : MM / 2, n, np, arrays.w, arrays.xt, arrays.ht);     /* hᵀ = W xᵀ */
+        times_w_transposed(MM, MM <= 6 ? MM : 4, n, np, arrays.w, arrays.xt, arrays.ht);          /* hᵀ = W xᵀ */
         const __m256 loss = fused_pre_transposed(relu, MM, valid, np, scale, arrays.xt, arrays.ht, arrays.w, arrays.bias,
                                                  arrays.importance, arrays.gt, arrays.lane_sums, _mm256_setzero_ps());
         total += (double)sum_of_lanes(loss);
-        times_w_transposed(MM, MM <= 6 ? MM : MM / 2, n, np, arrays.w, arrays.gt, arrays.dht);    /* dhᵀ = W gᵀ */
+        times_w_transposed(MM, MM <= 6 ? MM : 4, n, np, arrays.w, arrays.gt, arrays.dht);         /* dhᵀ = W gᵀ */
         CK_UNROLL
         for (int j = 0; j < MM; ++j) {
             const __m256 h0 = _mm256_loadu_ps(arrays.ht + 16 * j), h1 = _mm256_loadu_ps(arrays.ht + 16 * j + 8);

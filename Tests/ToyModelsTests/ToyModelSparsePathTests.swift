@@ -33,10 +33,11 @@ final class ToyModelSparsePathTests: XCTestCase {
     /// n = 37 and 126 (fused, m = 15 and 18) are not multiples of 4, the fused pass's group of features
     /// for pre (37 also ends in a 256-bit vector, 126 fills all of its 8 vectors). On AVX2 (8 lanes)
     /// every n but 40 and 48 ends in a partial vector, n = 150 takes three register chunks, and the
-    /// fused pass also takes the small models (m ≤ 8, n ≤ 64): 40→6, 48→5 and T1's and T2's 5→2 and 20→5,
+    /// fused pass also takes the small models (m ≤ 8, n ≤ 64): 40→6, 48→5, 30→7 (products over W in
+    /// groups of 4 and 3) and T1's and T2's 5→2 and 20→5,
     /// and wide ones (200→16: 25 vectors, dW in chunks of 4, 4, 4, 4, 3, 3, 3).
     func testSparsePathMatchesTape() {
-        for (n, m) in [(40, 6), (150, 9), (40, 14), (100, 20), (60, 16), (48, 5), (37, 15), (126, 18), (5, 2), (20, 5), (200, 16)] {
+        for (n, m) in [(40, 6), (150, 9), (40, 14), (100, 20), (60, 16), (48, 5), (37, 15), (126, 18), (5, 2), (20, 5), (30, 7), (200, 16)] {
             for kind in ToyModel.Kind.allCases {
                 var generator = RandomGenerator(seed: 21)
                 var model = ToyModel(kind: kind, instances: 4, features: n, hidden: m, generator: &generator)
