@@ -45,13 +45,6 @@ static ptrdiff_t fused_scratch_count(ptrdiff_t n) {
     return 2 * 20 * np + 4 * 16 * np + 2 * 20 * 16 + 2 * np + 16;
 }
 
-/* Where the fused dense path runs (and is faster than the packed products). On AVX2 also for small
- * models, whose packed products run far below the FMA peak there, and up to 512 features (its dW goes
- * in chunks of any width: 200→20 batches took 521 against 643 µs on Zen 3). */
-static int fused_applies(int avx512, ptrdiff_t m, ptrdiff_t n) {
-    return (m >= 13 && m <= 20 && n >= 32 && n <= (avx512 ? 128 : 512)) || (!avx512 && m <= 8 && n <= 64);
-}
-
 /* Scratch of the small-model pass on AVX2: the fused arrays, then per-lane dW: [8, np, 16]. */
 static ptrdiff_t small_scratch_count(ptrdiff_t n) {
     const ptrdiff_t np = padded16(n);
@@ -181,6 +174,14 @@ static double dense_step(int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
     return total / (double)(rows * n);
 }
 
+#if CK_HAS_DISPATCH
+/* Where the fused dense path runs (and is faster than the packed products). On AVX2 also for small
+ * models, whose packed products run far below the FMA peak there, and up to 512 features (its dW goes
+ * in chunks of any width: 200→20 batches took 521 against 643 µs on Zen 3). */
+static int fused_applies(int avx512, ptrdiff_t m, ptrdiff_t n) {
+    return (m >= 13 && m <= 20 && n >= 32 && n <= (avx512 ? 128 : 512)) || (!avx512 && m <= 8 && n <= 64);
+}
+
 /* The cost of each path in cycles per batch, fitted to timings of each path with a fresh batch every
  * call (5→2, 20→5, 40→10, 100→20 and 200→20 at densities 0.02 to 1): the AVX-512 paths on Zen 4, the
  * AVX2 ones on Zen 3 (the minimum of several hundred calls each, which the machine's neighbours
@@ -245,6 +246,7 @@ static ptrdiff_t sparse_limit(path_costs c, ptrdiff_t rows, ptrdiff_t n) {
     const double limit = row_wise > blocked ? row_wise : blocked;
     return limit < 0 ? 0 : limit > (double)(rows * n) ? rows * n : (ptrdiff_t)limit + 1;
 }
+#endif
 
 double ck_toy_model_step_path(int path, int widest, int relu, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n,
                               const float *x, const float *w, const float *bias, const float *importance,
