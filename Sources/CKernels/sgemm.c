@@ -209,30 +209,6 @@ enum {
 
 /* ---- packing ------------------------------------------------------------------------------ */
 
-/* In-register transpose of the 8x8 block r[0..7] (row i becomes column i). */
-CK_INLINE void transpose8(__m256 r[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-    __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-    __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
-    __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-    __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
-    __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 /*
  * A micro-panel is `kc` groups of `W` (6, 8 or 16) floats: dst[p * W + r] = src[r * sp + p * sk]
  * for r < w, zero for w <= r < W. `sp` is the stride between the panel's rows (A) or columns (B),
@@ -258,7 +234,7 @@ CK_TARGET static void pack_copy(float *dst, int W, int w, ptrdiff_t kc, const fl
 CK_INLINE void transpose_block(float *dst, int W, const float *src, ptrdiff_t sp, int rows) {
     __m256 r[8];
     for (int i = 0; i < 8; ++i) r[i] = i < rows ? _mm256_loadu_ps(src + i * sp) : _mm256_setzero_ps();
-    transpose8(r);
+    ck_transpose8(r);
     for (int q = 0; q < 8; ++q) _mm256_storeu_ps(dst + q * W, r[q]);
 }
 
@@ -278,7 +254,7 @@ CK_TARGET static void pack_transpose(float *dst, int W, int w, ptrdiff_t kc, con
             __m256 r[8];
             for (int i = 0; i < 8; ++i)
                 r[i] = g + i < w ? _mm256_maskload_ps(src + (g + i) * sp + p, kmask) : _mm256_setzero_ps();
-            transpose8(r);
+            ck_transpose8(r);
             for (int q = 0; q < depth; ++q) _mm256_storeu_ps(dst + (p + q) * W + g, r[q]);
         }
     }
@@ -800,7 +776,7 @@ CK_INLINE void column_load_a(const gemm_args *g, ptrdiff_t i, __m256 *at) {
             const __m256i kmask = ck_lane_mask(depth);
             __m256 r[8];
             for (int x = 0; x < 8; ++x) r[x] = _mm256_maskload_ps(g->a + (i + x) * g->ars + p0, kmask);
-            transpose8(r);
+            ck_transpose8(r);
             for (int q = 0; q < 8; ++q) at[p0 + q] = r[q];
         } else {
             for (int q = 0; q < depth; ++q) at[p0 + q] = _mm256_loadu_ps(g->a + (p0 + q) * g->acs + i);
@@ -827,7 +803,7 @@ CK_INLINE void column_block(const int N, const gemm_args *g, const __m256 *bb, _
     for (int j = 0; j < 8; ++j) ccol[j] = j < N ? acc[j] : _mm256_setzero_ps();
     for (int s = 1; s < S; ++s)
         for (int j = 0; j < N; ++j) ccol[j] = _mm256_add_ps(ccol[j], acc[s * N + j]);
-    transpose8(ccol);
+    ck_transpose8(ccol);
     for (int r = 0; r < 8; ++r) store_partial(g->c + (i + r) * g->ldc, ccol[r], valpha, g->beta, N);
 }
 

@@ -14,34 +14,6 @@
 
 static inline ptrdiff_t padded8(ptrdiff_t n) { return (n + 7) / 8 * 8; }
 
-CK_TARGET_AVX2 static inline __attribute__((always_inline)) float sum_of_lanes(__m256 v) {
-    const __m128 quads = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 pairs = _mm_add_ps(quads, _mm_movehl_ps(quads, quads));
-    return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
-}
-
-/* Eight rows of 8 floats, transposed in registers. */
-CK_TARGET_AVX2 static inline __attribute__((always_inline)) void transpose8(__m256 r[8]) {
-    __m256 t[8], s[8];
-    CK_UNROLL
-    for (int i = 0; i < 4; ++i) {
-        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    CK_UNROLL
-    for (int i = 0; i < 2; ++i) {
-        s[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-        s[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-        s[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-        s[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-    }
-    CK_UNROLL
-    for (int i = 0; i < 4; ++i) {
-        r[i] = _mm256_permute2f128_ps(s[i], s[4 + i], 0x20);
-        r[4 + i] = _mm256_permute2f128_ps(s[i], s[4 + i], 0x31);
-    }
-}
-
 /* compress_indices[mask]: the lanes set in an 8-bit mask, in order (then zeros): the permutation
  * that packs a vector's selected lanes to its front. Filled when the library loads. */
 static uint8_t compress_indices[256][8];
@@ -59,7 +31,7 @@ __attribute__((constructor)) static void fill_compress_indices(void) {
  * mask bit by bit instead cost half the sparse step at 100→20 with p = 0.05 (mispredicted branches). */
 CK_TARGET_AVX2 ptrdiff_t ck_toy_compact_rows_avx2(ptrdiff_t rows, ptrdiff_t n, const float *x, ptrdiff_t limit,
                                                   int32_t *list, int32_t *starts) {
-    const ptrdiff_t vectors = (n + 7) / 8;
+    const ptrdiff_t vectors = padded8(n) / 8;
     const __m256 zero = _mm256_setzero_ps();
     const __m256i eight = _mm256_set1_epi32(8), first = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i tail = ck_lane_mask(n - 8 * (vectors - 1));
@@ -186,7 +158,7 @@ CK_TARGET_AVX2 static void gram(ptrdiff_t m, ptrdiff_t n, ptrdiff_t np, const fl
         for (ptrdiff_t J = I + 1; J < vectors; ++J) {
             __m256 r[8];
             for (int k = 0; k < 8; ++k) r[k] = block_row(u, n, np, I, J, k);
-            transpose8(r);
+            ck_transpose8(r);
             for (int k = 0; k < 8 && 8 * J + k < n; ++k) _mm256_storeu_ps(u + (8 * J + k) * np + 8 * I, r[k]);
         }
 }
@@ -201,11 +173,11 @@ CK_TARGET_AVX2 static void symmetrize(ptrdiff_t n, ptrdiff_t np, float *s) {
                 upper[k] = block_row(s, n, np, I, J, k);
                 lower[k] = block_row(s, n, np, J, I, k);
             }
-            transpose8(upper);
+            ck_transpose8(upper);
             for (int k = 0; k < 8; ++k) lower[k] = _mm256_add_ps(lower[k], upper[k]);
             for (int k = 0; k < 8 && 8 * J + k < n; ++k) _mm256_storeu_ps(s + (8 * J + k) * np + 8 * I, lower[k]);
             if (I == J) continue;
-            transpose8(lower);
+            ck_transpose8(lower);
             for (int k = 0; k < 8 && 8 * I + k < n; ++k) _mm256_storeu_ps(s + (8 * I + k) * np + 8 * J, lower[k]);
         }
 }
@@ -271,7 +243,7 @@ sparse_step(int relu, const int row_wise, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t
             if (!row_wise)
                 for (ptrdiff_t t = 0; t < count; ++t) rows_of[row_list[t]] |= 1ull << r;
         }
-        total += (double)sum_of_lanes(loss);
+        total += (double)ck_sum_of_lanes(loss);
         for (ptrdiff_t v = 0; v < vectors && !row_wise; ++v) {
             __m256 sum = _mm256_loadu_ps(bias_sums + 8 * v);
             for (ptrdiff_t r = 0; r < block; ++r) sum = _mm256_add_ps(sum, _mm256_loadu_ps(g + r * np + 8 * v));
@@ -322,7 +294,7 @@ double ck_toy_sparse_step_avx2(int relu, int row_wise, ptrdiff_t rows, ptrdiff_t
  * products over W run in four groups of m/4 rows of W, and dW in chunks of at most 4 vectors for two
  * of its rows at a time (8 chains of FMAs in flight). */
 
-enum { fused_rows = fused_tile_rows, fused_chunk = 4 };
+enum { fused_chunk = 4 };
 
 /* dst[i][r] = src[r][i] for the tile's `valid` rows (zero for the others and for i ≥ n): [np][16]. */
 CK_TARGET_AVX2 static inline void transpose_tile(const float *src, ptrdiff_t valid, ptrdiff_t n, ptrdiff_t vectors,
@@ -334,7 +306,7 @@ CK_TARGET_AVX2 static inline void transpose_tile(const float *src, ptrdiff_t val
             CK_UNROLL
             for (int k = 0; k < 8; ++k)
                 r[k] = 8 * half + k < valid ? _mm256_maskload_ps(src + (8 * half + k) * n + 8 * v, inside) : _mm256_setzero_ps();
-            transpose8(r);
+            ck_transpose8(r);
             CK_UNROLL
             for (int k = 0; k < 8; ++k) _mm256_storeu_ps(dst + (8 * v + k) * 16 + 8 * half, r[k]);
         }
@@ -420,7 +392,7 @@ CK_TARGET_AVX2 static inline void untranspose_tile(const float *gt, ptrdiff_t np
             __m256 r[8];
             CK_UNROLL
             for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(gt + (8 * v + k) * 16 + 8 * half);
-            transpose8(r);
+            ck_transpose8(r);
             CK_UNROLL
             for (int k = 0; k < 8; ++k) _mm256_storeu_ps(g + (8 * half + k) * np + 8 * v, r[k]);
         }
@@ -441,9 +413,9 @@ weight_gradient_pair(const int width, ptrdiff_t j0, ptrdiff_t v0, ptrdiff_t vali
         acc[1][v] = _mm256_loadu_ps(dw + (j0 + 1) * np + 8 * (v0 + v));
     }
     for (ptrdiff_t b = 0; b < valid; ++b) {
-        const __m256 h0 = _mm256_broadcast_ss(ht + j0 * fused_rows + b), dh0 = _mm256_broadcast_ss(dht + j0 * fused_rows + b);
-        const __m256 h1 = _mm256_broadcast_ss(ht + (j0 + 1) * fused_rows + b);
-        const __m256 dh1 = _mm256_broadcast_ss(dht + (j0 + 1) * fused_rows + b);
+        const __m256 h0 = _mm256_broadcast_ss(ht + j0 * fused_tile_rows + b), dh0 = _mm256_broadcast_ss(dht + j0 * fused_tile_rows + b);
+        const __m256 h1 = _mm256_broadcast_ss(ht + (j0 + 1) * fused_tile_rows + b);
+        const __m256 dh1 = _mm256_broadcast_ss(dht + (j0 + 1) * fused_tile_rows + b);
         CK_UNROLL
         for (int v = 0; v < width; ++v) {
             const __m256 gv = _mm256_loadu_ps(g + b * np + 8 * (v0 + v));
@@ -468,14 +440,14 @@ fused_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t m, ptrdiff_t n
     float *ht = arrays.ht, *dht = arrays.dht;
     const float scale = 2.0f / (float)(rows * n);
     double total = 0;
-    for (ptrdiff_t first = 0; first < rows; first += fused_rows) {
-        const ptrdiff_t valid = rows - first < fused_rows ? rows - first : fused_rows;
+    for (ptrdiff_t first = 0; first < rows; first += fused_tile_rows) {
+        const ptrdiff_t valid = rows - first < fused_tile_rows ? rows - first : fused_tile_rows;
         const float *xtile = x + first * n;
         transpose_tile(xtile, valid, n, vectors, xt);
         times_w_transposed(MM, MM / 4, n, np, wp, xt, ht);         /* hᵀ = W xᵀ */
         const __m256 loss = fused_pre_transposed(relu, MM, valid, np, scale, xt, ht, wp, arrays.bias, arrays.importance,
                                                  gt, lane_sums, _mm256_setzero_ps());
-        total += (double)sum_of_lanes(loss);
+        total += (double)ck_sum_of_lanes(loss);
         untranspose_tile(gt, np, vectors, g);
         times_w_transposed(MM, MM / 4, n, np, wp, gt, dht);        /* dhᵀ = W gᵀ */
         /* dW in chunks of at most fused_chunk vectors, as even as they come. */
@@ -508,22 +480,22 @@ small_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t n, const float
     const ptrdiff_t np = padded8(n), vectors = np / 8;
     const fused_arrays arrays = fused_arrays_prepare(scratch, MM, MM, n, np, w, bias, importance);
     float *lane_dw = ck_toy_small_lane_weights(&arrays, np);    /* [MM, np, 16] */
-    memset(lane_dw, 0, sizeof(float) * (size_t)(MM * np * fused_rows));
+    memset(lane_dw, 0, sizeof(float) * (size_t)(MM * np * fused_tile_rows));
     const float scale = 2.0f / (float)(rows * n);
     double total = 0;
-    for (ptrdiff_t first = 0; first < rows; first += fused_rows) {
-        const ptrdiff_t valid = rows - first < fused_rows ? rows - first : fused_rows;
+    for (ptrdiff_t first = 0; first < rows; first += fused_tile_rows) {
+        const ptrdiff_t valid = rows - first < fused_tile_rows ? rows - first : fused_tile_rows;
         transpose_tile(x + first * n, valid, n, vectors, arrays.xt);
         times_w_transposed(MM, MM <= 6 ? MM : 4, n, np, arrays.w, arrays.xt, arrays.ht);          /* hᵀ = W xᵀ */
         const __m256 loss = fused_pre_transposed(relu, MM, valid, np, scale, arrays.xt, arrays.ht, arrays.w, arrays.bias,
                                                  arrays.importance, arrays.gt, arrays.lane_sums, _mm256_setzero_ps());
-        total += (double)sum_of_lanes(loss);
+        total += (double)ck_sum_of_lanes(loss);
         times_w_transposed(MM, MM <= 6 ? MM : 4, n, np, arrays.w, arrays.gt, arrays.dht);         /* dhᵀ = W gᵀ */
         CK_UNROLL
         for (int j = 0; j < MM; ++j) {
             const __m256 h0 = _mm256_loadu_ps(arrays.ht + 16 * j), h1 = _mm256_loadu_ps(arrays.ht + 16 * j + 8);
             const __m256 dh0 = _mm256_loadu_ps(arrays.dht + 16 * j), dh1 = _mm256_loadu_ps(arrays.dht + 16 * j + 8);
-            float *row = lane_dw + j * np * fused_rows;
+            float *row = lane_dw + j * np * fused_tile_rows;
             for (ptrdiff_t i = 0; i < n; ++i) {
                 const float *gi = arrays.gt + 16 * i, *xi = arrays.xt + 16 * i;
                 float *acc = row + 16 * i;
@@ -536,9 +508,9 @@ small_step_body(int relu, const int MM, ptrdiff_t rows, ptrdiff_t n, const float
     }
     for (ptrdiff_t j = 0; j < MM; ++j)
         for (ptrdiff_t i = 0; i < n; ++i) {
-            const float *lanes = lane_dw + (j * np + i) * fused_rows;
+            const float *lanes = lane_dw + (j * np + i) * fused_tile_rows;
             float sum = 0;
-            for (int lane = 0; lane < fused_rows; ++lane) sum += lanes[lane];
+            for (int lane = 0; lane < fused_tile_rows; ++lane) sum += lanes[lane];
             arrays.dw[j * np + i] = sum;
         }
     fused_arrays_finish(&arrays, MM, n, np, dw, db);

@@ -45,13 +45,6 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void axpy_avx2(
     for (; j < n; ++j) y[j] += s * v[j];
 }
 
-static inline __attribute__((always_inline, target("avx2,fma"))) float hsum_avx2(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 /* For narrow y (up to 64 columns) the sums stay in registers across all rows, the partial last
  * vector's too (masked loads): kept in memory, its few sums were one chain of load, FMA and store
  * through every row, several times slower than the rest at 50 columns. */
@@ -105,7 +98,7 @@ CK_TARGET_AVX2 static void matrix_vector_avx2(const float *a, const float *x, pt
             s0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(x + j), s0);
             j += 8;
         }
-        float s = hsum_avx2(_mm256_add_ps(s0, s1));
+        float s = ck_sum_of_lanes(_mm256_add_ps(s0, s1));
         for (; j < cols; ++j) s += row[j] * x[j];
         y[i] += s;
     }
