@@ -173,16 +173,8 @@ final class ResidualMLPStep: DecompositionStep {
     /// own scratch), so sharing is safe, and the split changes no result.
     private func inParallel(count: Int, cost: ((Int) -> Int)? = nil, _ body: (Range<Int>, Int) -> Void) {
         let parts = threads
-        var bounds = (0...parts).map { count * $0 / parts }
-        if let cost, parts > 1 {
-            let weights = (0..<count).map { cost($0) + 1 }, total = weights.reduce(0, +)
-            var (sum, part) = (0, 1)
-            for i in 0..<count {
-                sum += weights[i]
-                while part < parts && sum * parts >= total * part { bounds[part] = i + 1; part += 1 }
-            }
-        }
-        let ranges = (0..<parts).map { bounds[$0]..<bounds[$0 + 1] }
+        let ranges = cost.map { cost in ContiguousPartition.balanced(weights: (0..<count).map { Double(cost($0) + 1) }, parts: parts) }
+            ?? ContiguousPartition.even(count: count, parts: parts)
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: parts) { t in shared.value(ranges[t], t) }

@@ -63,7 +63,7 @@ public enum APDTrainer {
         var parameters = initialParameters(layout: layout, instances: count, settings: settings)
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = max(1, min(settings.threads == 0 ? cores : settings.threads, count))
-        let groups = (0..<threads).map { t in (count * t / threads)..<(count * (t + 1) / threads) }
+        let groups = ContiguousPartition.even(count: count, parts: threads)
         let records = recordSteps(settings)
         let shared = SharedState(instances: count, records: records.count)
         let start = Date()

@@ -114,7 +114,8 @@ public struct AdamStep: @unchecked Sendable {
     public func applyAll() {
         let parts = count >= 1 << 20 ? ProcessInfo.processInfo.activeProcessorCount : 1
         if parts > 1 {
-            DispatchQueue.concurrentPerform(iterations: parts) { t in apply((count * t / parts)..<(count * (t + 1) / parts)) }
+            let ranges = ContiguousPartition.even(count: count, parts: parts)
+            DispatchQueue.concurrentPerform(iterations: parts) { apply(ranges[$0]) }
         } else {
             apply(0..<count)
         }

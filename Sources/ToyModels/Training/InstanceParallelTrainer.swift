@@ -21,7 +21,7 @@ public enum InstanceParallelTrainer {
         let count = model.instanceCount
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threadCount = max(1, min(settings.threads == 0 ? cores : settings.threads, count))
-        let groups = (0..<threadCount).map { t in (count * t / threadCount)..<(count * (t + 1) / threadCount) }
+        let groups = instanceGroups(model, threads: threadCount, distribution: distribution, importance: importance, settings: settings)
         let records = recordSteps(settings)
         let shared = SharedTrainingState(model: model, recordCount: records.count)
         DispatchQueue.concurrentPerform(iterations: groups.count) { index in
@@ -31,6 +31,20 @@ public enum InstanceParallelTrainer {
             shared.store(group)
         }
         return shared.result(records: records)
+    }
+
+    /// Contiguous groups of instances, one per thread, of about equal cost. The cost of an instance's
+    /// step can differ several-fold between instances (a dense batch takes the fused dense pass, a
+    /// sparse one the cheaper sparse path), so the groups are cut by each instance's measured step
+    /// time rather than by count: at T3's densities (1 down to 0.05) an even split left one thread
+    /// with 60 % of the work. The split changes how fast a run is, never its result.
+    static func instanceGroups<Model: InstanceParallelModel>(
+        _ model: Model, threads: Int, distribution: FeatureDistribution, importance: Tensor, settings: TrainingSettings
+    ) -> [Range<Int>] {
+        let count = model.instanceCount
+        guard threads > 1 && count > threads else { return ContiguousPartition.even(count: count, parts: threads) }
+        let probe = GroupTrainer(model: model, instances: 0..<count, distribution: distribution, importance: importance, settings: settings)
+        return ContiguousPartition.balanced(weights: probe.stepSeconds(rounds: 3), parts: threads).filter { !$0.isEmpty }
     }
 
     /// The steps after which losses are recorded: every `historyInterval`, and the last.
@@ -174,17 +188,41 @@ final class GroupTrainer<Model: InstanceParallelModel> {
     /// one `batch: [batch, n]`, so it is still in cache when the step reads it (a batch for every
     /// instance at once outgrows L2 at 100→20); the draws are the same, each instance having its own lanes.
     func computeLosses(batch: inout [Float], lanes: inout [RandomLanes], gradients: inout Tensor, losses: inout [Float]) {
+        for local in 0..<instances.count {
+            losses[local] = instanceStep(local, batch: &batch, lanes: &lanes[local], gradients: &gradients)
+        }
+    }
+
+    /// Instance `local`'s batch drawn into `batch` and its step, gradients into its slice of `gradients`; returns its loss.
+    private func instanceStep(_ local: Int, batch: inout [Float], lanes: inout RandomLanes, gradients: inout Tensor) -> Float {
         batch.withUnsafeMutableBufferPointer { x in
         importance.withUnsafeBufferPointer { imp in
         store.scalars.withUnsafeBufferPointer { p in
         gradients.scalars.withUnsafeMutableBufferPointer { g in
-            for local in 0..<instances.count {
-                distribution.sample(instance: local, batchSize: settings.batchSize, lanes: &lanes[local], into: x.baseAddress!)
-                losses[local] = step.lossAndGradients(
-                    input: x.baseAddress!, importance: imp.baseAddress! + local * n,
-                    parameters: zip(offsets, sliceSizes).map { p.baseAddress! + $0.0 + local * $0.1 },
-                    gradients: zip(offsets, sliceSizes).map { g.baseAddress! + $0.0 + local * $0.1 })
-            }
+            distribution.sample(instance: local, batchSize: settings.batchSize, lanes: &lanes, into: x.baseAddress!)
+            return step.lossAndGradients(
+                input: x.baseAddress!, importance: imp.baseAddress! + local * n,
+                parameters: zip(offsets, sliceSizes).map { p.baseAddress! + $0.0 + local * $0.1 },
+                gradients: zip(offsets, sliceSizes).map { g.baseAddress! + $0.0 + local * $0.1 })
         }}}}
+    }
+
+    /// Seconds of one step (sampling included) for each of the group's instances: the least of
+    /// `rounds` tries, taken instance after instance in turn, so that a busy moment of the machine
+    /// weighs on all of them alike. The batches come from streams training never reads, and the
+    /// parameters do not change.
+    func stepSeconds(rounds: Int) -> [Double] {
+        var lanes = instances.map { RandomLanes(seed: settings.seed, stream: RandomStreams.costProbe(instance: $0)) }
+        var gradients = Tensor(zeros: store.shape)
+        var batch = [Float](repeating: 0, count: settings.batchSize * n)
+        var seconds = [Double](repeating: .infinity, count: instances.count)
+        for _ in 0..<rounds {
+            for local in 0..<instances.count {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = instanceStep(local, batch: &batch, lanes: &lanes[local], gradients: &gradients)
+                seconds[local] = min(seconds[local], Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+        }
+        return seconds
     }
 }

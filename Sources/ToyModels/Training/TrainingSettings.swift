@@ -56,4 +56,5 @@ enum RandomStreams {
     static let initialization: UInt64 = 0
     static func trainingData(instance: Int) -> UInt64 { 1_000_000 + UInt64(instance) }
     static func evaluationData(instance: Int) -> UInt64 { 2_000_000 + UInt64(instance) }
+    static func costProbe(instance: Int) -> UInt64 { 9_000_000 + UInt64(instance) }
 }
