@@ -47,20 +47,14 @@ final class TiedAttributionKernelTests: XCTestCase {
                 ck_apd_tied_attributions_path(path, batch, n, m, rank, components, x, hidden, active, a, b, projected,
                                               &p, &q, &attribution)
                 let shape = "batch \(batch), n \(n), m \(m), rank \(rank), path \(path)"
-                XCTAssertNil(firstDifference(attribution, expected), "attributions, " + shape)
-                XCTAssertNil(firstDifference(p, expectedP), "P, " + shape)
-                XCTAssertNil(firstDifference(q, expectedQ), "Q, " + shape)
+                XCTAssertNil(firstBitDifference(attribution, expected), "attributions, " + shape)
+                XCTAssertNil(firstBitDifference(p, expectedP), "P, " + shape)
+                XCTAssertNil(firstBitDifference(q, expectedQ), "Q, " + shape)
                 // Without P and Q the attributions are the same.
                 var alone = [Float](repeating: .nan, count: components * batch)
                 ck_apd_tied_attributions_path(path, batch, n, m, rank, components, x, hidden, active, a, b, projected, nil, nil, &alone)
-                XCTAssertNil(firstDifference(alone, expected), "without P and Q, " + shape)
+                XCTAssertNil(firstBitDifference(alone, expected), "without P and Q, " + shape)
             }
         }
-    }
-
-    /// The first index where the two differ in any bit, with both values.
-    private func firstDifference(_ x: [Float], _ y: [Float]) -> String? {
-        guard let i = x.indices.first(where: { x[$0].bitPattern != y[$0].bitPattern }) else { return nil }
-        return "index \(i): \(x[i]) against \(y[i])"
     }
 }

@@ -32,6 +32,30 @@ void ck_apd_tied_attributions_path(int path, ptrdiff_t batch, ptrdiff_t n, ptrdi
                                    const float *a, const float *b, const float *projected,
                                    float *p, float *q, float *attribution);
 
+/// The sparse pass of APD's batch top-k on the tied toy model (`TiedToyModelStep`): each sample t
+/// through only the components c it keeps (mask[c][t] ≠ 0),
+///
+///     P_c = x A_c,  h = Σ_c P_c B_c,  v_c = h B_cᵀ,  z = Σ_c v_c A_cᵀ + bias,  out = ReLU(z),
+///
+/// then the gradient of Σ_t Σ_o (out − target)², times `scale`, added to grad_a and grad_b. Returns
+/// that sum (before scaling). Shapes (row-major): x, target: [batch][n] (samples outermost);
+/// mask: [components][batch]; bias: [n]; a, grad_a: [components][n][rank]; b, grad_b:
+/// [components][rank][m]; scratch: `ck_apd_tied_sparse_scratch_count` floats. Every sum runs in the
+/// order of plain loops over samples, kept components (increasing), rank and features, with a
+/// separate multiply and add, so the results are the same on every CPU.
+double ck_apd_tied_sparse_pass(ptrdiff_t batch, ptrdiff_t n, ptrdiff_t m, ptrdiff_t rank, ptrdiff_t components,
+                               const float *x, const float *target, const float *mask, const float *bias,
+                               const float *a, const float *b, float scale, float *grad_a, float *grad_b, float *scratch);
+
+/// Scratch floats `ck_apd_tied_sparse_pass` needs.
+ptrdiff_t ck_apd_tied_sparse_scratch_count(ptrdiff_t batch, ptrdiff_t n, ptrdiff_t m, ptrdiff_t rank, ptrdiff_t components);
+
+/// `ck_apd_tied_sparse_pass` on a chosen path, for tests: 0 the best this CPU has (AVX2 where it has
+/// it), 1 portable. Both give the same bits.
+double ck_apd_tied_sparse_pass_path(int path, ptrdiff_t batch, ptrdiff_t n, ptrdiff_t m, ptrdiff_t rank, ptrdiff_t components,
+                                    const float *x, const float *target, const float *mask, const float *bias,
+                                    const float *a, const float *b, float scale, float *grad_a, float *grad_b, float *scratch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,13 +25,11 @@ final class TiedToyModelStep: DecompositionStep {
     // Feature-major buffers, each row `batch` long (P, Q, their gradients and `row` only for L_p).
     private let x, targetHidden, targetOutput, targetActive, hidden2, output2, active2: UnsafeMutablePointer<Float>
     private let p, q, attribution, mask, dv, du, row: UnsafeMutablePointer<Float>
-    // The sparse pass's: per sample, P_c, v_c and ∂/∂v_c of the kept components ([C, rank] each),
-    // the hidden layer and its gradient ([m]), ∂/∂z ([n]) and the present features ([n]); per batch,
-    // each sample's kept components (`keptStarts`: [batch + 1], `keptComponents`: [C · batch]) and
-    // the target's output sample-major ([batch, n]).
-    private let keptP, keptV, keptDV, sampleHidden, sampleDHidden, sampleDZ, targetBySample: UnsafeMutablePointer<Float>
-    private let keptStarts, keptComponents, presentFeatures: UnsafeMutablePointer<Int>
+    // The sparse pass's: the target's output sample-major ([batch, n]) and the kernel's scratch.
+    private let targetBySample, sparseScratch: UnsafeMutablePointer<Float>
     private let summed, projected, dProjected, dMask, dAttribution: UnsafeMutablePointer<Float>
+    // A transposed [n, m] matrix ([m, n]: W or D) and sums over it ([max(n, m)]).
+    private let transposed, sums: UnsafeMutablePointer<Float>
     private let target, bias: UnsafeMutablePointer<Float>  // [n, m] and [n]
 
     /// - Parameter instances: how many instances the loss averages over (the gradient's 1/instances).
@@ -47,10 +45,9 @@ final class TiedToyModelStep: DecompositionStep {
         p = scratch.buffer(lp ? ck * b : 0); q = scratch.buffer(lp ? ck * b : 0)
         dv = scratch.buffer(lp ? ck * b : 0); du = scratch.buffer(lp ? ck * b : 0); row = scratch.buffer(lp ? b : 0)
         attribution = scratch.buffer(settings.components * b); mask = scratch.buffer(settings.components * b)
-        keptP = scratch.buffer(ck); keptV = scratch.buffer(ck); keptDV = scratch.buffer(ck)
-        sampleHidden = scratch.buffer(m); sampleDHidden = scratch.buffer(m); sampleDZ = scratch.buffer(n)
         targetBySample = scratch.buffer(n * b)
-        keptStarts = scratch.indices(b + 1); keptComponents = scratch.indices(settings.components * b); presentFeatures = scratch.indices(n)
+        sparseScratch = scratch.buffer(ck_apd_tied_sparse_scratch_count(b, n, m, settings.rank, settings.components))
+        transposed = scratch.buffer(n * m); sums = scratch.buffer(max(n, m))
         summed = scratch.buffer(n * m); projected = scratch.buffer(ck * n); dProjected = scratch.buffer(ck * n)
         dMask = scratch.buffer(settings.components * b); dAttribution = scratch.buffer(settings.components * b)
         target = scratch.buffer(n * m); target.update(from: weight, count: n * m)
@@ -103,12 +100,14 @@ final class TiedToyModelStep: DecompositionStep {
             attributionWeight = UnsafePointer(target)
         }
 
-        // projected[c,k,o] = (B_c Wᵀ)[k,o]
-        for c in 0..<C { for r in 0..<k { for o in 0..<n {
-            var s: Float = 0
-            for j in 0..<m { s += bm[(c * k + r) * m + j] * attributionWeight[o * m + j] }
-            projected[(c * k + r) * n + o] = s
-        } } }
+        // projected[c,k,o] = (B_c Wᵀ)[k,o] = Σ_j B[c,k,j] W[o,j], for all o at once (Wᵀ's rows run
+        // over o): independent sums, each still over j in order.
+        BatchVectors.transpose(attributionWeight, rows: n, columns: m, into: transposed)
+        for c in 0..<C { for r in 0..<k {
+            let row = projected + (c * k + r) * n
+            row.update(repeating: 0, count: n)
+            for j in 0..<m { BatchVectors.axpy(bm[(c * k + r) * m + j], transposed + j * n, row, n) }
+        } }
         // P[c,k] = x A_c[:,k],  Q[c,k] = h B_c[k,:]ᵀ  and
         // Attr[c,b] = Σ_o active[o] t[c,o]²,  t[c,o] = Σ_k P[c,k] projected[c,k,o] + Q[c,k] A[c,o,k]
         // Only the L_p penalty's backward pass needs P and Q for every pair; top-k's sparse pass
@@ -142,18 +141,16 @@ final class TiedToyModelStep: DecompositionStep {
         var pm = 0.0
         for i in 0..<(n * m) { summed[i] = target[i] - summed[i]; pm += Double(summed[i]) * Double(summed[i]) }
         terms.parameterMatch = 2 * pm / Double(nParameters)
+        // dA[c,i,r] −= s Σ_j D[i,j] B[c,r,j] (all i at once, over Dᵀ's rows);  dB[c,r,j] −= s Σ_i A[c,i,r] D[i,j]
+        // (all j at once, over D's rows). Each sum still runs over j, or i, in order.
+        BatchVectors.transpose(summed, rows: n, columns: m, into: transposed)
         for c in 0..<C { for r in 0..<k {
-            // dA[c,i,r] −= s Σ_j D[i,j] B[c,r,j];  dB[c,r,j] −= s Σ_i A[c,i,r] D[i,j]
-            for i in 0..<n {
-                var s: Float = 0
-                for j in 0..<m { s += summed[i * m + j] * bm[(c * k + r) * m + j] }
-                ga[(c * n + i) * k + r] -= pmScale * s
-            }
-            for j in 0..<m {
-                var s: Float = 0
-                for i in 0..<n { s += a[(c * n + i) * k + r] * summed[i * m + j] }
-                gb[(c * k + r) * m + j] -= pmScale * s
-            }
+            sums.update(repeating: 0, count: n)
+            for j in 0..<m { BatchVectors.axpy(bm[(c * k + r) * m + j], transposed + j * n, sums, n) }
+            for i in 0..<n { ga[(c * n + i) * k + r] -= pmScale * sums[i] }
+            sums.update(repeating: 0, count: m)
+            for i in 0..<n { BatchVectors.axpy(a[(c * n + i) * k + r], summed + i * m, sums, m) }
+            for j in 0..<m { gb[(c * k + r) * m + j] -= pmScale * sums[j] }
         } }
 
         // Simplicity: the transposed layer's penalty equals the first's (S_A and S_B swap), hence 2×.
@@ -175,9 +172,9 @@ final class TiedToyModelStep: DecompositionStep {
     /// The sparse forward pass with the top-k components, its reconstruction loss against the
     /// target's output, and that loss's gradient (scaled by its coefficient) added to ga, gb.
     ///
-    /// Batch top-k keeps a few percent of the (sample, component) pairs, so this runs sample by
-    /// sample over the kept components only, and over the sample's present features and the
-    /// outputs with a nonzero gradient only (the others add exact zeros):
+    /// Batch top-k keeps a few percent of the (sample, component) pairs, so `ck_apd_tied_sparse_pass`
+    /// runs sample by sample over the kept components only (and over the sample's present features
+    /// and the outputs with a nonzero gradient only: the others add exact zeros):
     ///
     ///     P_c = x A_c,  h = Σ_c P_c B_c,  v_c = h B_cᵀ,  z = Σ_c v_c A_cᵀ + bias,  out = ReLU(z)
     ///
@@ -186,70 +183,8 @@ final class TiedToyModelStep: DecompositionStep {
                                           ga: UnsafeMutablePointer<Float>, gb: UnsafeMutablePointer<Float>) -> Double {
         let (b, C, k) = (batch, components, rank)
         let scale = Float(settings.topKReconstructionCoefficient) * 2 / Float(b * n)
-        var loss = 0.0
-        // Sample s keeps the components kept[starts[s] ..< starts[s + 1]], in order: counted, then
-        // filled, in passes down mask's rows ([C, batch]).
-        let starts = keptStarts, kept = keptComponents
-        starts.update(repeating: 0, count: b + 1)
-        for c in 0..<C { for sample in 0..<b where mask[c * b + sample] != 0 { starts[sample + 1] += 1 } }
-        for sample in 0..<b { starts[sample + 1] += starts[sample] }
-        for c in 0..<C { for sample in 0..<b where mask[c * b + sample] != 0 { kept[starts[sample]] = c; starts[sample] += 1 } }
-        for sample in stride(from: b, to: 0, by: -1) { starts[sample] = starts[sample - 1] }
-        starts[0] = 0
         BatchVectors.transpose(targetOutput, rows: n, columns: b, into: targetBySample)
-        let present = presentFeatures, hidden = sampleHidden, dHidden = sampleDHidden, dz = sampleDZ
-        let inner = keptV, dInner = keptDV
-        for sample in 0..<b {
-            let first = starts[sample], count = starts[sample + 1] - first
-            let features = input + sample * n, target = targetBySample + sample * n
-            var presentCount = 0
-            for i in 0..<n where features[i] != 0 { present[presentCount] = i; presentCount += 1 }
-            // P_c over the present features, in order: the same sums as the attributions'.
-            for slot in 0..<count { for r in 0..<k {
-                let c = kept[first + slot]
-                var s: Float = 0
-                for e in 0..<presentCount { s += a[(c * n + present[e]) * k + r] * features[present[e]] }
-                keptP[slot * k + r] = s
-            } }
-            hidden.update(repeating: 0, count: m)
-            for slot in 0..<count { for r in 0..<k {
-                let pr = keptP[slot * k + r], row = bm + (kept[first + slot] * k + r) * m
-                for j in 0..<m { hidden[j] += pr * row[j] }
-            } }
-            for slot in 0..<count { for r in 0..<k {
-                let row = bm + (kept[first + slot] * k + r) * m
-                var s: Float = 0
-                for j in 0..<m { s += row[j] * hidden[j] }
-                inner[slot * k + r] = s
-            } }
-            for o in 0..<n {
-                var zo = bias[o]
-                for slot in 0..<count { for r in 0..<k { zo += a[(kept[first + slot] * n + o) * k + r] * inner[slot * k + r] } }
-                let e = max(zo, 0) - target[o]
-                loss += Double(e * e)
-                dz[o] = zo > 0 ? scale * e : 0
-            }
-            // Backward through z = Σ v A + bias, then v = h Bᵀ, then h = Σ P B and P = x A.
-            dInner.update(repeating: 0, count: count * k)
-            for o in 0..<n where dz[o] != 0 {
-                for slot in 0..<count { for r in 0..<k {
-                    let at = (kept[first + slot] * n + o) * k + r
-                    ga[at] += dz[o] * inner[slot * k + r]
-                    dInner[slot * k + r] += a[at] * dz[o]
-                } }
-            }
-            dHidden.update(repeating: 0, count: m)
-            for slot in 0..<count { for r in 0..<k {
-                let at = (kept[first + slot] * k + r) * m, dvr = dInner[slot * k + r]
-                for j in 0..<m { gb[at + j] += dvr * hidden[j]; dHidden[j] += bm[at + j] * dvr }
-            } }
-            for slot in 0..<count { for r in 0..<k {
-                let c = kept[first + slot], at = (c * k + r) * m, pr = keptP[slot * k + r]
-                var d: Float = 0
-                for j in 0..<m { gb[at + j] += pr * dHidden[j]; d += bm[at + j] * dHidden[j] }
-                for e in 0..<presentCount { ga[(c * n + present[e]) * k + r] += features[present[e]] * d }
-            } }
-        }
+        let loss = ck_apd_tied_sparse_pass(b, n, m, k, C, input, targetBySample, mask, bias, a, bm, scale, ga, gb, sparseScratch)
         return loss / Double(b * n)
     }
 
