@@ -33,8 +33,9 @@ public enum SchattenPenalty {
                 let ac = a + c * dIn * rank, bc = b + c * rank * dOut
                 squaredNorms(a: ac, b: bc, inputs: dIn, rank: rank, outputs: dOut, sa: sa, sb: sb)
                 if binary {
-                    var usage: Float = 0
-                    for t in 0..<batchSize { usage += row[t] }
+                    // Entries 0 or 1: whole numbers, whose float sum is exact in any order, so eight
+                    // partial sums give the bits of one (and do not wait on each other's adds).
+                    let usage = BatchVectors.sumOfWholeNumbers(row, batchSize)
                     total += binaryTerm(sa: sa, sb: sb, rank: rank, usage: usage, batchSize: batchSize, p: p, scale: scale,
                                         factorA: factorA, factorB: factorB)
                 } else {

@@ -22,6 +22,20 @@ enum BatchVectors {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     }
 
+    /// Σ x for x holding whole numbers whose sum stays below 2^24: exact, so any order gives the bits
+    /// of the sum in index order; here eight partial sums, which vectorise.
+    @inline(__always)
+    static func sumOfWholeNumbers(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0, s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+        var t = 0
+        while t + 8 <= count {
+            s0 += x[t]; s1 += x[t + 1]; s2 += x[t + 2]; s3 += x[t + 3]; s4 += x[t + 4]; s5 += x[t + 5]; s6 += x[t + 6]; s7 += x[t + 7]
+            t += 8
+        }
+        while t < count { s0 += x[t]; t += 1 }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    }
+
     /// y += x ⊙ x
     @inline(__always)
     static func addSquares(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
