@@ -27,7 +27,7 @@ public enum InstanceParallelTrainer {
         DispatchQueue.concurrentPerform(iterations: groups.count) { index in
             let group = GroupTrainer(model: model, instances: groups[index], distribution: distribution,
                                      importance: importance, settings: settings)
-            group.run(shared: shared, records: records, reportsProgress: index == 0 ? progress : nil)
+            group.run(shared: shared, records: records, progress: progress)
             shared.store(group)
         }
         return shared.result(records: records)
@@ -42,7 +42,8 @@ public enum InstanceParallelTrainer {
         _ model: Model, threads: Int, distribution: FeatureDistribution, importance: Tensor, settings: TrainingSettings
     ) -> [Range<Int>] {
         let count = model.instanceCount
-        guard threads > 1 && count > threads else { return ContiguousPartition.even(count: count, parts: threads) }
+        // A short run is not worth the probe (three steps of every instance).
+        guard threads > 1 && count > threads && settings.steps >= 100 else { return ContiguousPartition.even(count: count, parts: threads) }
         let probe = GroupTrainer(model: model, instances: 0..<count, distribution: distribution, importance: importance, settings: settings)
         return ContiguousPartition.balanced(weights: probe.stepSeconds(rounds: 3), parts: threads).filter { !$0.isEmpty }
     }
@@ -70,6 +71,7 @@ final class SharedTrainingState<Model: InstanceParallelModel>: @unchecked Sendab
     private var history: [[Float]]
     private var evaluation: [Float]
     private var finalTraining: [Float]
+    private var completedSteps: [Int]
 
     init(model: Model, recordCount: Int) {
         self.model = model
@@ -77,16 +79,19 @@ final class SharedTrainingState<Model: InstanceParallelModel>: @unchecked Sendab
         history = Array(repeating: latestLoss, count: recordCount)
         evaluation = latestLoss
         finalTraining = latestLoss
+        completedSteps = Array(repeating: 0, count: model.instanceCount)
     }
 
-    /// Records a group's latest losses; returns the latest loss summed over all instances.
-    func update(losses: [Float], firstInstance: Int, record: Int?) -> Float {
+    /// Records a group's latest losses after `step` steps; returns the latest loss summed over all
+    /// instances and the step the slowest group has completed.
+    func update(losses: [Float], firstInstance: Int, record: Int?, step: Int) -> (total: Float, slowest: Int) {
         lock.lock(); defer { lock.unlock() }
         for (offset, loss) in losses.enumerated() {
             latestLoss[firstInstance + offset] = loss
+            completedSteps[firstInstance + offset] = step
             if let record { history[record][firstInstance + offset] = loss }
         }
-        return latestLoss.reduce(0, +)
+        return (latestLoss.reduce(0, +), completedSteps.min() ?? step)
     }
 
     func store(_ group: GroupTrainer<Model>) {
@@ -152,7 +157,9 @@ final class GroupTrainer<Model: InstanceParallelModel> {
         }
     }
 
-    func run(shared: SharedTrainingState<Model>, records: [Int], reportsProgress progress: (@Sendable (TrainingProgress) -> Void)?) {
+    /// Trains the group for the whole run. Every group reports `progress`, with the step of the
+    /// slowest group, so that the bar ends when all do.
+    func run(shared: SharedTrainingState<Model>, records: [Int], progress: (@Sendable (TrainingProgress) -> Void)?) {
         var lanes = instances.map { RandomLanes(seed: settings.seed, stream: RandomStreams.trainingData(instance: $0)) }
         var optimizer = Adam.adamW(weightDecay: Float(settings.weightDecay))
         var gradients = Tensor(zeros: store.shape)
@@ -168,8 +175,9 @@ final class GroupTrainer<Model: InstanceParallelModel> {
             store = parameters[0]
             let isRecord = nextRecord < records.count && records[nextRecord] == stepIndex + 1
             if isRecord || progress != nil {
-                let total = shared.update(losses: losses, firstInstance: instances.lowerBound, record: isRecord ? nextRecord : nil)
-                progress?(TrainingProgress(step: stepIndex + 1, steps: settings.steps, loss: total))
+                let (total, slowest) = shared.update(losses: losses, firstInstance: instances.lowerBound,
+                                                     record: isRecord ? nextRecord : nil, step: stepIndex + 1)
+                progress?(TrainingProgress(step: slowest, steps: settings.steps, loss: total))
             }
             if isRecord { nextRecord += 1 }
         }
