@@ -25,7 +25,7 @@ public struct BatchTopK {
             above &+= kept ? 1 : 0
         }
         var ties = keep - above, i = 0
-        while ties > 0 {
+        while ties > 0 && i < total {
             if scores[i] == threshold { mask[i] = 1; ties -= 1 }
             i += 1
         }
