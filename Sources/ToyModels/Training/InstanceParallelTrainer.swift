@@ -196,23 +196,33 @@ final class GroupTrainer<Model: InstanceParallelModel> {
     /// one `batch: [batch, n]`, so it is still in cache when the step reads it (a batch for every
     /// instance at once outgrows L2 at 100→20); the draws are the same, each instance having its own lanes.
     func computeLosses(batch: inout [Float], lanes: inout [RandomLanes], gradients: inout Tensor, losses: inout [Float]) {
-        for local in 0..<instances.count {
-            losses[local] = instanceStep(local, batch: &batch, lanes: &lanes[local], gradients: &gradients)
+        withBuffers(batch: &batch, gradients: &gradients) { buffers in
+            for local in 0..<instances.count { losses[local] = instanceStep(local, buffers, lanes: &lanes[local]) }
         }
     }
 
-    /// Instance `local`'s batch drawn into `batch` and its step, gradients into its slice of `gradients`; returns its loss.
-    private func instanceStep(_ local: Int, batch: inout [Float], lanes: inout RandomLanes, gradients: inout Tensor) -> Float {
+    /// The batch, importance, parameter and gradient buffers of a step.
+    private struct StepBuffers {
+        let x, gradients: UnsafeMutablePointer<Float>
+        let importance, parameters: UnsafePointer<Float>
+    }
+
+    private func withBuffers<Result>(batch: inout [Float], gradients: inout Tensor, _ body: (StepBuffers) -> Result) -> Result {
         batch.withUnsafeMutableBufferPointer { x in
         importance.withUnsafeBufferPointer { imp in
         store.scalars.withUnsafeBufferPointer { p in
         gradients.scalars.withUnsafeMutableBufferPointer { g in
-            distribution.sample(instance: local, batchSize: settings.batchSize, lanes: &lanes, into: x.baseAddress!)
-            return step.lossAndGradients(
-                input: x.baseAddress!, importance: imp.baseAddress! + local * n,
-                parameters: zip(offsets, sliceSizes).map { p.baseAddress! + $0.0 + local * $0.1 },
-                gradients: zip(offsets, sliceSizes).map { g.baseAddress! + $0.0 + local * $0.1 })
+            body(StepBuffers(x: x.baseAddress!, gradients: g.baseAddress!, importance: imp.baseAddress!, parameters: p.baseAddress!))
         }}}}
+    }
+
+    /// Instance `local`'s batch drawn into `buffers.x` and its step, gradients into its slice; returns its loss.
+    private func instanceStep(_ local: Int, _ buffers: StepBuffers, lanes: inout RandomLanes) -> Float {
+        distribution.sample(instance: local, batchSize: settings.batchSize, lanes: &lanes, into: buffers.x)
+        return step.lossAndGradients(
+            input: buffers.x, importance: buffers.importance + local * n,
+            parameters: zip(offsets, sliceSizes).map { buffers.parameters + $0.0 + local * $0.1 },
+            gradients: zip(offsets, sliceSizes).map { buffers.gradients + $0.0 + local * $0.1 })
     }
 
     /// Seconds of one step (sampling included) for each of the group's instances: the least of
@@ -224,11 +234,13 @@ final class GroupTrainer<Model: InstanceParallelModel> {
         var gradients = Tensor(zeros: store.shape)
         var batch = [Float](repeating: 0, count: settings.batchSize * n)
         var seconds = [Double](repeating: .infinity, count: instances.count)
-        for _ in 0..<rounds {
-            for local in 0..<instances.count {
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = instanceStep(local, batch: &batch, lanes: &lanes[local], gradients: &gradients)
-                seconds[local] = min(seconds[local], Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        withBuffers(batch: &batch, gradients: &gradients) { buffers in
+            for _ in 0..<rounds {
+                for local in 0..<instances.count {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    _ = instanceStep(local, buffers, lanes: &lanes[local])
+                    seconds[local] = min(seconds[local], Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+                }
             }
         }
         return seconds
