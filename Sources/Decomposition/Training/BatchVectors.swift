@@ -69,7 +69,6 @@ enum BatchVectors {
 /// Scratch memory a step owns for its lifetime.
 final class Scratch {
     private var buffers: [UnsafeMutablePointer<Float>] = []
-    private var indexBuffers: [UnsafeMutablePointer<Int>] = []
 
     /// A zeroed buffer of `count` floats, freed with the scratch.
     func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -79,16 +78,7 @@ final class Scratch {
         return p
     }
 
-    /// A zeroed buffer of `count` indices, freed with the scratch.
-    func indices(_ count: Int) -> UnsafeMutablePointer<Int> {
-        let p = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
-        p.initialize(repeating: 0, count: max(count, 1))
-        indexBuffers.append(p)
-        return p
-    }
-
     deinit {
         for p in buffers { p.deallocate() }
-        for p in indexBuffers { p.deallocate() }
     }
 }
