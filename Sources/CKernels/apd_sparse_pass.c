@@ -52,6 +52,11 @@ static sparse_pass_arrays carve(float *scratch, ptrdiff_t batch, ptrdiff_t n, pt
     return s;
 }
 
+/* ReLU(z) − goal, with ReLU as Swift's max(z, 0): +0 for z ≤ 0. */
+static inline __attribute__((always_inline)) float relu_residual(float z, float goal) {
+    return (0.0f >= z ? 0.0f : z) - goal;
+}
+
 static inline __attribute__((always_inline)) double
 sparse_pass(ptrdiff_t batch, ptrdiff_t n, ptrdiff_t m, ptrdiff_t k, ptrdiff_t C, const float *restrict x,
             const float *restrict target, const float *restrict mask, const float *restrict bias,
@@ -84,7 +89,7 @@ sparse_pass(ptrdiff_t batch, ptrdiff_t n, ptrdiff_t m, ptrdiff_t k, ptrdiff_t C,
         if (count == 0) {
             /* z = bias: only the loss; nothing to take the gradient back to. */
             for (ptrdiff_t o = 0; o < n; ++o) {
-                const float e = (0.0f >= bias[o] ? 0.0f : bias[o]) - goal[o];
+                const float e = relu_residual(bias[o], goal[o]);
                 loss += (double)(e * e);
             }
             continue;
@@ -124,7 +129,7 @@ sparse_pass(ptrdiff_t batch, ptrdiff_t n, ptrdiff_t m, ptrdiff_t k, ptrdiff_t C,
                 for (ptrdiff_t o = 0; o < n; ++o) z[o] += column[o] * v;
             }
         for (ptrdiff_t o = 0; o < n; ++o) {
-            const float e = (0.0f >= z[o] ? 0.0f : z[o]) - goal[o];
+            const float e = relu_residual(z[o], goal[o]);
             loss += (double)(e * e);
             dz[o] = z[o] > 0 ? scale * e : 0.0f;
         }

@@ -37,7 +37,7 @@ public enum InstanceParallelTrainer {
     /// step can differ several-fold between instances (a dense batch takes the fused dense pass, a
     /// sparse one the cheaper sparse path), so the groups are cut by each instance's measured step
     /// time rather than by count: at T3's densities (1 down to 0.05) an even split left one thread
-    /// with 60 % of the work. The split changes how fast a run is, never its result.
+    /// with 63 % of the work. The split changes how fast a run is, never its result.
     static func instanceGroups<Model: InstanceParallelModel>(
         _ model: Model, threads: Int, distribution: FeatureDistribution, importance: Tensor, settings: TrainingSettings
     ) -> [Range<Int>] {
